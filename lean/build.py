@@ -1,0 +1,163 @@
+"""Compile the modules a file imports, so the embedded Lean can load them (`lake build` for wasm).
+
+A file's project-local imports are compiled to `.olean` in dependency order into a per-project folder
+of the cache. Each module is rebuilt only when its source or one of its imports changed (content
+hashes), and a lock keeps two processes from building the same project at once.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lean.config import LeanConfig
+from lean.errors import DojoInitError
+from lean.source import parse_header
+from lean.toolchain import Toolchain, get_toolchain
+
+LAKEFILES = ("lakefile.lean", "lakefile.toml")
+
+
+def find_package_root(path: Path) -> Path | None:
+    """The nearest folder at or above `path` holding a lakefile."""
+    p = path.resolve()
+    for d in [p] + list(p.parents):
+        if any((d / f).exists() for f in LAKEFILES):
+            return d
+    return None
+
+
+def source_dirs(root: Path) -> list[Path]:
+    """Folders that module names are resolved against: the package root plus any `srcDir`."""
+    dirs = [root]
+    for f in LAKEFILES:
+        lf = root / f
+        if lf.exists():
+            for m in re.finditer(r'srcDir\s*(?::=|=)\s*"([^"]+)"', lf.read_text(errors="replace")):
+                d = (root / m.group(1)).resolve()
+                if d not in dirs:
+                    dirs.append(d)
+    return dirs
+
+
+def module_file(module: str, dirs: list[Path]) -> Path | None:
+    rel = Path(*module.split(".")).with_suffix(".lean")
+    for d in dirs:
+        if (d / rel).exists():
+            return d / rel
+    return None
+
+
+def module_name(path: Path, dirs: list[Path]) -> str:
+    path = path.resolve()
+    for d in sorted(dirs, key=lambda x: -len(str(x))):
+        try:
+            rel = path.relative_to(d)
+        except ValueError:
+            continue
+        return ".".join(rel.with_suffix("").parts)
+    return path.stem
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    out_dir: Path  # goes on LEAN_PATH
+    modules: tuple[str, ...]  # project modules compiled (dependency order)
+    sorry_decls: tuple[tuple[str, int], ...]  # (module, line) of declarations that use sorry
+    seconds: float
+
+
+def _build_dir(config: LeanConfig, root: Path) -> Path:
+    tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
+    return config.cache_dir / "builds" / f"{root.name}-{tag}"
+
+
+def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolchain | None = None,
+                 quiet: bool = False) -> BuildResult | None:
+    """Compile the project modules that `file` imports (transitively). None if `file` is not in a package
+    or imports nothing from it."""
+    t0 = time.time()
+    config = config or LeanConfig()
+    root = find_package_root(file.parent)
+    if root is None:
+        return None
+    dirs = source_dirs(root)
+    order: list[str] = []
+    state: dict[str, int] = {}
+
+    def visit(mod: str, chain: tuple[str, ...]) -> None:
+        if state.get(mod) == 2:
+            return
+        if state.get(mod) == 1:
+            raise DojoInitError(f"import cycle: {' -> '.join(chain + (mod,))}; break the cycle in those files")
+        path = module_file(mod, dirs)
+        if path is None:
+            return  # not a project module (Init, Std, Lean, ...)
+        state[mod] = 1
+        for imp in parse_header(path.read_text(errors="replace")).imports:
+            visit(imp, chain + (mod,))
+        state[mod] = 2
+        order.append(mod)
+
+    for imp in parse_header(file.read_text(errors="replace")).imports:
+        visit(imp, ())
+    if not order:
+        return None
+    toolchain = toolchain or get_toolchain(config)
+    out = _build_dir(config, root)
+    out.mkdir(parents=True, exist_ok=True)
+    sorry: list[tuple[str, int]] = []
+    with open(out / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamps_path = out / "stamps.json"
+        stamps = json.loads(stamps_path.read_text()) if stamps_path.exists() else {}
+        digests: dict[str, str] = {}
+        for mod in order:
+            path = module_file(mod, dirs)
+            src = path.read_bytes()
+            deps = [digests[i] for i in parse_header(src.decode("utf-8", "replace")).imports if i in digests]
+            digest = hashlib.sha256(src + "".join(deps).encode() + toolchain.version.encode()).hexdigest()
+            digests[mod] = digest
+            olean = out / Path(*mod.split(".")).with_suffix(".olean")
+            entry = stamps.get(mod, {})
+            if entry.get("digest") == digest and olean.exists():
+                sorry += [(mod, l) for l in entry.get("sorry_lines", [])]
+                continue
+            olean.parent.mkdir(parents=True, exist_ok=True)
+            src_root = next(d for d in sorted(dirs, key=lambda x: -len(str(x))) if str(path.resolve()).startswith(str(d)))
+            rel = path.resolve().relative_to(src_root)
+            if not quiet:
+                print(f"building {mod} …", file=sys.stderr, flush=True)
+            env = toolchain.process_env((out,), (src_root, out), config.lean_threads)
+            try:
+                proc = subprocess.run([*toolchain.argv, "--json", f"--root=.", "-o", str(olean), str(rel)], cwd=src_root,
+                                      env=env, capture_output=True, text=True, timeout=config.init_timeout * 2)
+            except subprocess.TimeoutExpired:
+                raise DojoInitError(f"building {mod} ({path}) took over {config.init_timeout * 2:.0f} s; a proof in it may loop")
+            errors, lines = [], []
+            for ln in proc.stdout.splitlines():
+                try:
+                    d = json.loads(ln)
+                except json.JSONDecodeError:
+                    continue
+                if d.get("severity") == "error":
+                    errors.append(f"{path}:{d['pos']['line']}:{d['pos']['column']}: {d['data'][:500]}")
+                elif "sorry" in d.get("data", "") and d.get("severity") == "warning":
+                    lines.append(d["pos"]["line"])
+            if errors or proc.returncode != 0 or not olean.exists():
+                if olean.exists():
+                    olean.unlink()
+                detail = "\n".join(errors[:5]) or (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+                raise DojoInitError(f"module {mod} does not elaborate, so files importing it cannot be used:\n{detail}\n"
+                                    f"Fix {path} first.")
+            stamps[mod] = {"digest": digest, "sorry_lines": lines}
+            stamps_path.write_text(json.dumps(stamps, indent=1))
+            sorry += [(mod, l) for l in lines]
+    return BuildResult(out, tuple(order), tuple(sorry), time.time() - t0)

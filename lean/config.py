@@ -1,0 +1,67 @@
+"""All knobs of the Lean environment in one place, validated with messages that say what to change."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lean.errors import LeanConfigError
+
+BACKENDS = ("auto", "wasm", "native")
+
+
+def default_cache_dir() -> Path:
+    """`$LEAN_AGENT_CACHE`, else `$XDG_CACHE_HOME/lean-agent`, else `~/.cache/lean-agent`."""
+    if os.environ.get("LEAN_AGENT_CACHE"):
+        return Path(os.environ["LEAN_AGENT_CACHE"]).expanduser().resolve()
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return (Path(xdg) / "lean-agent").resolve()
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise LeanConfigError(f"environment variable {name}={raw!r} is not an integer; set it to a whole number or unset it")
+
+
+@dataclass(frozen=True)
+class LeanConfig:
+    """How to run Lean. Every limit is enforced from outside the Lean process as well as inside."""
+
+    backend: str = field(default_factory=lambda: os.environ.get("LEAN_AGENT_BACKEND", "auto"))
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    # wall-clock seconds one tactic may take before the worker is killed and replayed
+    tactic_timeout: float = 20.0
+    # seconds a worker may take to start and elaborate the file up to the theorem
+    init_timeout: float = 300.0
+    # Lean's own deterministic limit (maxHeartbeats, in thousands), so loops stop inside Lean first
+    max_heartbeats: int = 200000
+    # resident memory cap per worker process; above it the worker is restarted
+    memory_limit_mb: int = field(default_factory=lambda: _env_int("LEAN_AGENT_MEMORY_MB", 6144))
+    # parallel workers (one per core by default)
+    num_workers: int = field(default_factory=lambda: _env_int("LEAN_AGENT_WORKERS", os.cpu_count() or 1))
+    # threads inside one Lean worker
+    lean_threads: int = 1
+    # longest tactic text accepted, in characters
+    max_tactic_chars: int = 4096
+
+    def __post_init__(self) -> None:
+        if self.backend not in BACKENDS:
+            raise LeanConfigError(f"backend {self.backend!r} is unknown; use one of {', '.join(BACKENDS)} (LEAN_AGENT_BACKEND)")
+        for name in ("tactic_timeout", "init_timeout"):
+            if getattr(self, name) <= 0:
+                raise LeanConfigError(f"{name} must be positive seconds, got {getattr(self, name)}")
+        if self.num_workers < 1:
+            raise LeanConfigError(f"num_workers must be at least 1, got {self.num_workers} (LEAN_AGENT_WORKERS)")
+        if self.memory_limit_mb < 512:
+            raise LeanConfigError(f"memory_limit_mb={self.memory_limit_mb} is too small for Lean; give at least 512 (a wasm worker needs ~3000)")
+        if self.max_heartbeats < 0:
+            raise LeanConfigError("max_heartbeats must be >= 0 (0 disables Lean's own limit)")
+        object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser().resolve())
+
+    def with_(self, **changes) -> "LeanConfig":
+        return replace(self, **changes)

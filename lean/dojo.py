@@ -1,0 +1,318 @@
+"""The research API, in lean-dojo's vocabulary.
+
+    with Dojo(Theorem("Foo.lean", "foo"), timeout=20) as (dojo, init_state):
+        result = dojo.run_tac(init_state, "intro h")
+
+How it works: the theorem's file, cut just after the theorem, is one document in a warm Lean worker.
+A state *is* the list of tactics that led to it, so a step is an incremental edit of the proof text
+(tens of milliseconds) and any earlier state can be extended again: backtracking is free, and a worker
+that crashed or hung is replaced and the state replayed without the caller noticing.
+"""
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lean import leanmeta, safety
+from lean.build import BuildResult, ensure_built, find_package_root, module_file, source_dirs
+from lean.config import LeanConfig
+from lean.errors import DojoCrashError, DojoInitError, DojoTimeoutError, InvalidStateError
+from lean.lsp import Diagnostic, utf16_len
+from lean.results import LeanError, ProofFinished, ProofGivenUp, TacticResult, TacticState
+from lean.server import LeanServer, default_server
+from lean.source import Declaration, declarations, find_theorem, parse_header, theorem_names
+from lean.worker import Elaboration, LeanWorker
+
+_ids = itertools.count(1)
+
+
+@dataclass(frozen=True)
+class Theorem:
+    """A theorem by file and (full or unambiguous short) name. Its proof may be `sorry`."""
+
+    path: Path
+    name: str
+
+    def __post_init__(self):
+        object.__setattr__(self, "path", Path(self.path))
+
+
+@dataclass
+class _Doc:
+    """The document for one theorem, and where things are in it."""
+
+    header: str  # import block (+ `import Lean`)
+    before: str  # header + helpers + file text up to the theorem
+    head: str  # `set_option … in` + theorem statement up to `:=`
+    decl: Declaration
+    theorem_line: int  # 0-based line of the `set_option … in` that opens the theorem
+    by_line: int  # 0-based line of `by`
+    by_col: int  # UTF-16 column of `by`
+
+    def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
+        body = "\n".join("  " + "\n  ".join(t.strip("\n").split("\n")) for t in tactics)
+        return f"{self.before}set_option maxHeartbeats {heartbeats} in\n{self.head} by\n{body}\n{check}"
+
+
+def _sorry_decls(build: BuildResult | None, root: Path | None) -> frozenset[str]:
+    """Imported project declarations whose own proofs use sorry, from the build's warnings."""
+    if build is None or root is None or not build.sorry_decls:
+        return frozenset()
+    dirs = source_dirs(root)
+    bad: set[str] = set()
+    for mod in {m for m, _ in build.sorry_decls}:
+        lines = {l for m, l in build.sorry_decls if m == mod}
+        f = module_file(mod, dirs)
+        if f is None:
+            continue
+        text = f.read_text()
+        for d in declarations(text):
+            first, last = d.line, text.count("\n", 0, d.end) + 1
+            if any(first <= l <= last for l in lines):
+                bad.add(d.full_name)
+    return frozenset(bad)
+
+
+def _goals_from_unsolved(msg: str) -> str:
+    return msg.split("\n", 1)[1] if "\n" in msg else ""
+
+
+class Dojo:
+    """Context manager owning (borrowing from the pool) one Lean worker for one theorem."""
+
+    def __init__(self, theorem: Theorem, timeout: float | None = None, *, config: LeanConfig | None = None,
+                 server: LeanServer | None = None, allowed_premises: tuple[str, ...] = (),
+                 replace_file_text: str | None = None):
+        self.theorem = theorem
+        self.config = config or (server.config if server else LeanConfig())
+        if timeout is not None:
+            self.config = self.config.with_(tactic_timeout=float(timeout))
+        self._server = server
+        self.allowed_premises = tuple(allowed_premises)
+        self._file_text = replace_file_text
+        self.worker: LeanWorker | None = None
+        self._states: dict[int, tuple[str, ...]] = {}
+        self._lock = threading.Lock()
+        self.untrusted: frozenset[str] = frozenset()
+        self.stats = {"steps": 0, "lean_s": 0.0, "restarts": 0, "timeouts": 0}
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+    def __enter__(self) -> tuple["Dojo", TacticState]:
+        init = self.start()
+        return self, init
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> TacticState:
+        path = self.theorem.path.expanduser()
+        if not path.exists():
+            raise DojoInitError(f"file {path} does not exist; pass the path of a .lean file")
+        if path.suffix != ".lean":
+            raise DojoInitError(f"{path} is not a .lean file")
+        raw = path.read_bytes() if self._file_text is None else self._file_text.encode()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            raise DojoInitError(f"{path} is not UTF-8 (byte {e.start}); Lean sources must be UTF-8 — re-save the file as UTF-8")
+        decl = find_theorem(text, self.theorem.name)
+        if decl is None:
+            names = theorem_names(text)
+            near = [n for n in names if self.theorem.name.split(".")[-1] in n][:5]
+            hint = f" Did you mean: {', '.join(near)}?" if near else f" The file has {len(names)} theorems."
+            raise DojoInitError(f"no theorem named {self.theorem.name!r} in {path}.{hint}")
+        if decl.assign is None:
+            raise DojoInitError(f"theorem {decl.full_name} in {path}:{decl.line} has no `:=` proof to replace "
+                                f"(equation-style proofs are not supported)")
+        build = ensure_built(path, self.config)
+        lean_path = (build.out_dir,) if build else ()
+        root = find_package_root(path.parent)
+        mounts = tuple(source_dirs(root)) if root else (path.parent.resolve(),)
+        self.build: BuildResult | None = build
+        self.untrusted = _sorry_decls(build, root)
+        self._doc = self._make_doc(text, decl)
+        self._server = self._server or default_server(self.config)
+        self.worker = self._server.acquire(lean_path, mounts, self._doc.header)
+        try:
+            elab = self._elaborate(("skip",), initial=True)
+        except BaseException:
+            self.close()
+            raise
+        prefix_errors = [d for d in elab.diagnostics if d.is_error and d.start.line < self._doc.theorem_line]
+        if prefix_errors:
+            d = prefix_errors[0]
+            line = d.start.line - self._line_shift + 1
+            self.close()
+            raise DojoInitError(f"{path} does not elaborate before theorem {decl.full_name}: line {line}: {d.message[:400]}\n"
+                                f"Fix the file (or prove earlier theorems) first.")
+        head_errors = [d for d in elab.diagnostics if d.is_error and self._doc.theorem_line <= d.start.line <= self._doc.by_line
+                       and not (d.start.line == self._doc.by_line and d.start.character == self._doc.by_col and d.message.startswith("unsolved goals"))]
+        if head_errors:
+            self.close()
+            raise DojoInitError(f"the statement of {decl.full_name} does not elaborate: {head_errors[0].message[:400]}")
+        res = self._classify(elab, ("skip",), initial=True)
+        if not isinstance(res, TacticState):
+            self.close()
+            raise DojoInitError(f"could not read the initial proof state of {decl.full_name}: {res}")
+        init = TacticState(res.pp, 0, None, ())
+        self._states[0] = ()
+        return init
+
+    def close(self) -> None:
+        w, self.worker = self.worker, None
+        if w is not None and self._server is not None:
+            self._server.release(w)
+
+    # ---- documents -----------------------------------------------------------------------------
+    def _make_doc(self, text: str, decl: Declaration) -> _Doc:
+        hdr = parse_header(text)
+        header = text[:hdr.end]
+        if not header.endswith("\n") and header:
+            header += "\n"
+        if "Lean" not in hdr.imports:
+            header += "import Lean\n"
+        before = header + leanmeta.PRELUDE + "\n" + text[hdr.end:decl.start]
+        if not before.endswith("\n"):
+            before += "\n"
+        self._line_shift = before.count("\n") - text[:decl.start].count("\n")
+        head = text[decl.start:decl.assign].rstrip() + " :="
+        theorem_line = before.count("\n")
+        by_line = theorem_line + 1 + head.count("\n")
+        by_col = utf16_len(head.split("\n")[-1]) + 1
+        return _Doc(header, before, head, decl, theorem_line, by_line, by_col)
+
+    def _elaborate(self, tactics: tuple[str, ...], initial: bool = False, check: str = "", heartbeats: int | None = None) -> Elaboration:
+        hb = self.config.max_heartbeats if heartbeats is None else heartbeats
+        text = self._doc.text(tactics, hb, check)
+        for attempt in range(2):
+            w = self.worker
+            if w is None:
+                raise DojoCrashError("this Dojo is closed; open a new one with `with Dojo(...)`")
+            cold = w.text is None or w.header != self._doc.header or not w.alive()
+            timeout = self.config.init_timeout if (initial or cold) else self.config.tactic_timeout
+            try:
+                t0 = time.time()
+                elab = w.elaborate(text, timeout, header=self._doc.header)
+                self.stats["lean_s"] += time.time() - t0
+                return elab
+            except DojoTimeoutError:
+                self.stats["timeouts"] += 1
+                w.start()  # the hung process is already killed; the next request replays from scratch
+                self.stats["restarts"] += 1
+                raise
+            except DojoCrashError:
+                self.stats["restarts"] += 1
+                if attempt == 1:
+                    raise
+                w.start()
+        raise AssertionError("unreachable")
+
+    # ---- classification ------------------------------------------------------------------------
+    def _in_tactics(self, d: Diagnostic) -> bool:
+        return d.start.line > self._doc.by_line or (d.start.line == self._doc.by_line and d.start.character > self._doc.by_col + 1)
+
+    def _classify(self, elab: Elaboration, tactics: tuple[str, ...], initial: bool = False) -> TacticResult:
+        diags = [d for d in elab.diagnostics if d.start.line >= self._doc.theorem_line]
+        errors = [d for d in diags if d.is_error]
+        tactic_errors = [d for d in errors if self._in_tactics(d)]
+        if tactic_errors:
+            return LeanError("\n".join(d.message for d in tactic_errors))
+        unsolved = [d for d in errors if d.message.startswith("unsolved goals")]
+        other = [d for d in errors if d not in unsolved]
+        if other:
+            return LeanError("\n".join(d.message for d in other))
+        if any(d.severity == 2 and "sorry" in d.message for d in diags):
+            return ProofGivenUp()
+        if unsolved:
+            pp = "\n\n".join(_goals_from_unsolved(d.message).strip() for d in unsolved)
+            return TacticState(pp, next(_ids), None, tactics)
+        if initial:
+            return LeanError("the theorem is already closed by `skip`")
+        return ProofFinished(next(_ids), None, tactics)
+
+    # ---- API -----------------------------------------------------------------------------------
+    def _tactics_of(self, state: TacticState) -> tuple[str, ...]:
+        if not isinstance(state, TacticState):
+            raise InvalidStateError(f"run_tac needs a TacticState, got {type(state).__name__}")
+        if state.id in self._states:
+            return self._states[state.id]
+        if state.tactics or state.id == 0:
+            return state.tactics  # a state from another Dojo of the same theorem
+        raise InvalidStateError(f"state id {state.id} was not produced by a Dojo of {self.theorem.name}")
+
+    def run_tac(self, state: TacticState, tactic: str) -> TacticResult:
+        tactics = self._tactics_of(state)
+        why = safety.screen(tactic, self.config.max_tactic_chars)
+        if why:
+            return LeanError(f"rejected: {why}")
+        if safety.gives_up(tactic):
+            return ProofGivenUp()
+        new = tactics + (tactic,)
+        with self._lock:
+            self.stats["steps"] += 1
+            try:
+                elab = self._elaborate(new)
+            except DojoTimeoutError:
+                return LeanError(f"Timeout: the tactic did not finish within {self.config.tactic_timeout:.1f} s "
+                                 f"(Lean was restarted; other states are unaffected)")
+            except DojoCrashError as e:
+                return LeanError(f"Lean crashed on this tactic and was restarted: {str(e)[:300]}")
+            res = self._classify(elab, new)
+            if isinstance(res, ProofFinished):
+                verdict = self._verify(new)
+                if verdict is not None:
+                    return LeanError(f"proof rejected by the whole-theorem check: {verdict}")
+            if isinstance(res, TacticState):
+                self._states[res.id] = new
+            elif isinstance(res, ProofFinished):
+                self._states[res.tactic_state_id] = new
+            return res
+
+    def _verify(self, tactics: tuple[str, ...]) -> str | None:
+        """Re-elaborate the whole theorem as written (a changed `set_option` forces a fresh elaboration
+        of the command) and collect its axioms in Lean. None means accepted."""
+        stop = tuple(self.allowed_premises)
+        check = leanmeta.axioms_command(self._doc.decl.name, stop)
+        try:
+            elab = self._elaborate(tactics, check=check, heartbeats=self.config.max_heartbeats + 1)
+        except (DojoTimeoutError, DojoCrashError) as e:
+            return f"the re-check did not complete ({e})"
+        res = self._classify(elab, tactics)
+        if not isinstance(res, ProofFinished):
+            return f"re-elaboration gave {type(res).__name__}: {getattr(res, 'error', '')[:300]}"
+        infos = "\n".join(d.message for d in elab.diagnostics if not d.is_error)
+        reports = leanmeta.parse_report("LA-AXIOMS", infos)
+        if len(reports) != 1:
+            errs = [d.message for d in elab.diagnostics if d.is_error]
+            return f"Lean produced no axiom report for the theorem ({'; '.join(errs)[:300] or 'missing output'})"
+        leaves = next(iter(reports.values()))
+        return safety.axiom_verdict(leaves, frozenset(self.allowed_premises), self.untrusted)
+
+    def check_proof(self, tactics: list[str] | tuple[str, ...]) -> TacticResult:
+        """Verdict on a whole tactic proof, replayed from the initial state as one text."""
+        tactics = tuple(tactics)
+        for t in tactics:
+            why = safety.screen(t, self.config.max_tactic_chars)
+            if why:
+                return LeanError(f"rejected: {why}")
+            if safety.gives_up(t):
+                return ProofGivenUp()
+        with self._lock:
+            try:
+                elab = self._elaborate(tactics)
+            except (DojoTimeoutError, DojoCrashError) as e:
+                return LeanError(str(e))
+            res = self._classify(elab, tactics)
+            if isinstance(res, ProofFinished):
+                verdict = self._verify(tactics)
+                if verdict is not None:
+                    return LeanError(f"proof rejected by the whole-theorem check: {verdict}")
+            return res
+
+    def proof_text(self, tactics: tuple[str, ...]) -> str:
+        """The proof as it would be written into the file (after `:=`)."""
+        body = "\n".join("  " + "\n  ".join(t.strip("\n").split("\n")) for t in tactics)
+        return f"by\n{body}"

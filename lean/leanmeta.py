@@ -1,0 +1,101 @@
+"""Lean-side helpers, as Lean source that is placed in the document after its imports.
+
+The embedded WebAssembly Lean ships only the exported half of each `.olean`, so `#print axioms` is
+refused (every file counts as a `module`) and much compiled library code cannot be interpreted. These
+helpers are written with plain recursion and `String.append` so that the interpreter only calls
+exported, natively compiled functions. They report, for a constant:
+- `LA-AXIOMS`: the leaves reached through the bodies of constants defined in this document: axioms,
+  plus imported theorems (whose bodies are not exported, so they look like axioms), each with its module;
+- `LA-DEPS`: the constants its type and value mention directly, each with its module.
+"""
+from __future__ import annotations
+
+NAMESPACE = "LeanAgentMeta"
+
+PRELUDE = f"""
+namespace {NAMESPACE}
+open Lean Elab Command
+
+partial def nameStr : Name → String
+  | .anonymous => ""
+  | .str .anonymous s => s
+  | .str p s => String.append (String.append (nameStr p) ".") s
+  | .num p n => String.append (String.append (nameStr p) ".") (Nat.repr n)
+
+partial def elem : List Name → Name → Bool
+  | [], _ => false
+  | x :: xs, n => if Name.beq x n then true else elem xs n
+
+partial def cat : List Name → List Name → List Name
+  | [], ys => ys
+  | x :: xs, ys => x :: cat xs ys
+
+def modOf (env : Environment) (c : Name) : String :=
+  match env.getModuleIdxFor? c with
+  | some i => match env.header.moduleNames[i.toNat]? with
+    | some m => nameStr m
+    | none => "?"
+  | none => "."
+
+def used (info : ConstantInfo) : List Name :=
+  cat info.type.getUsedConstants.toList
+    (match info.value? (allowOpaque := true) with
+     | some v => v.getUsedConstants.toList
+     | none => [])
+
+partial def leaves (env : Environment) (stop : List Name) : List Name → List Name → List Name → List Name
+  | [], _, acc => acc
+  | c :: rest, seen, acc =>
+    if elem seen c then leaves env stop rest seen acc else
+    if elem stop c then leaves env stop rest (c :: seen) (c :: acc) else
+    match env.find? c with
+    | some (.axiomInfo _) => leaves env stop rest (c :: seen) (c :: acc)
+    | some info =>
+      if (env.getModuleIdxFor? c).isSome then
+        (match info with
+         | .thmInfo _ => leaves env stop rest (c :: seen) (c :: acc)
+         | _ => leaves env stop (cat (used info) rest) (c :: seen) acc)
+      else leaves env stop (cat (used info) rest) (c :: seen) acc
+    | none => leaves env stop rest (c :: seen) acc
+
+partial def render (env : Environment) : List Name → String
+  | [] => ""
+  | [x] => String.append (String.append (nameStr x) "@") (modOf env x)
+  | x :: xs => String.append (String.append (String.append (String.append (nameStr x) "@") (modOf env x)) ",") (render env xs)
+
+def axiomsReport (c : Name) (stop : List Name) : CommandElabM Unit := do
+  let env ← getEnv
+  IO.println (String.append (String.append (String.append "LA-AXIOMS " (nameStr c)) " :: ") (render env (leaves env stop [c] [] [])))
+
+def depsReport (c : Name) : CommandElabM Unit := do
+  let env ← getEnv
+  match env.find? c with
+  | some info => IO.println (String.append (String.append (String.append "LA-DEPS " (nameStr c)) " :: ") (render env (used info)))
+  | none => IO.println (String.append "LA-DEPS-MISSING " (nameStr c))
+
+end {NAMESPACE}
+"""
+
+
+def axioms_command(full_name: str, stop: tuple[str, ...] = ()) -> str:
+    stops = ", ".join(f"``{s}" for s in stop)
+    return f"#eval {NAMESPACE}.axiomsReport ``{full_name} [{stops}]\n"
+
+
+def deps_command(full_name: str) -> str:
+    return f"#eval {NAMESPACE}.depsReport ``{full_name}\n"
+
+
+def parse_report(kind: str, message: str) -> dict[str, list[tuple[str, str]]]:
+    """Parse `LA-AXIOMS name :: a@mod,b@mod` lines (kind = 'LA-AXIOMS' or 'LA-DEPS')."""
+    out: dict[str, list[tuple[str, str]]] = {}
+    for line in message.splitlines():
+        if not line.startswith(kind + " "):
+            continue
+        head, _, rest = line[len(kind) + 1:].partition(" :: ")
+        items = []
+        for item in filter(None, rest.strip().split(",")):
+            name, _, mod = item.rpartition("@")
+            items.append((name, mod))
+        out[head.strip()] = items
+    return out

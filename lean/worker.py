@@ -1,0 +1,280 @@
+"""One long-lived Lean file-worker process, driven over LSP, with limits enforced from outside.
+
+The worker holds exactly one document. Imports are loaded once; each proof step is an edit of that
+document, which Lean re-elaborates incrementally (tens of milliseconds). Wall-clock timeouts and the
+resident-memory cap are enforced here by killing the whole process group, so a hung or runaway Lean can
+never burn a core after its request was abandoned.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from lean import lsp
+from lean.errors import DojoCrashError, DojoTimeoutError
+from lean.toolchain import Toolchain
+
+
+@dataclass(frozen=True)
+class Elaboration:
+    """The diagnostics Lean reported for one version of the document."""
+
+    version: int
+    diagnostics: tuple[lsp.Diagnostic, ...]
+    seconds: float
+
+
+def _rss_mb(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+class LeanWorker:
+    """A `lean --worker` process (wasm or native) holding one document."""
+
+    def __init__(self, toolchain: Toolchain, *, lean_path: tuple[Path, ...] = (), mounts: tuple[Path, ...] = (),
+                 threads: int = 1, memory_limit_mb: int = 6144, workdir: Path | None = None):
+        self.toolchain = toolchain
+        self.lean_path, self.mounts, self.threads = tuple(lean_path), tuple(mounts), threads
+        self.memory_limit_mb = memory_limit_mb
+        base = Path("/tmp") if workdir is None else workdir  # the wasm glue always mounts /tmp
+        self.dir = Path(tempfile.mkdtemp(prefix="lean-agent-", dir=base))
+        self.uri = "file://" + str(self.dir / "Proof.lean")
+        self.proc: subprocess.Popen | None = None
+        self.restarts = -1
+        self.start_seconds = 0.0
+        self._lock = threading.Lock()  # one request at a time per worker
+        self._cv = threading.Condition()
+        self._responses: dict[int, dict] = {}
+        self._diags: dict[int, tuple[lsp.Diagnostic, ...]] = {}
+        self._next_id = 0
+        self._version = 0
+        self._text: str | None = None
+        self._dead_reason: str | None = None
+        self._watch_stop = threading.Event()
+        self.env_key = None  # set by the server pool
+        self.header = None  # import block of the current document
+        self.start()
+
+    def reconfigure(self, lean_path: tuple[Path, ...], mounts: tuple[Path, ...]) -> None:
+        """Restart with another library search path (another project)."""
+        self.lean_path, self.mounts = tuple(lean_path), tuple(mounts)
+        self.start()
+
+    # ---- process lifecycle -------------------------------------------------------------------
+    def start(self) -> None:
+        self.kill()
+        self.restarts += 1
+        env = self.toolchain.process_env(self.lean_path, self.mounts, self.threads)
+        self._stderr = open(self.dir / "stderr.log", "wb")
+        t0 = time.time()
+        self.proc = subprocess.Popen(self.toolchain.worker_argv(), cwd=self.dir, env=env, stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True)
+        self._responses.clear()
+        self._diags.clear()
+        self._dead_reason = None
+        self._version = 0
+        self._text = None
+        self.header = None
+        self._decoder = lsp.Decoder()
+        proc = self.proc
+        threading.Thread(target=self._read_loop, args=(proc,), daemon=True, name="lean-lsp-reader").start()
+        self._watch_stop = threading.Event()
+        threading.Thread(target=self._watch_memory, args=(proc, self._watch_stop), daemon=True, name="lean-mem-watch").start()
+        self._send(lsp.initialize(self._new_id(), "file://" + str(self.dir)))  # the worker never answers this
+        self.start_seconds = time.time() - t0
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def kill(self) -> None:
+        """Kill the whole process group (node and its threads) and reap it: no zombies."""
+        self._watch_stop.set()
+        p, self.proc = self.proc, None
+        if p is None:
+            return
+        try:
+            os.killpg(p.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (p.stdin, p.stdout):
+            try:
+                stream.close()
+            except Exception:
+                pass
+        try:
+            p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        try:
+            self._stderr.close()
+        except Exception:
+            pass
+        with self._cv:
+            self._cv.notify_all()
+
+    def close(self) -> None:
+        self.kill()
+        for f in self.dir.glob("*"):
+            try:
+                f.unlink()
+            except OSError:
+                pass
+        try:
+            self.dir.rmdir()
+        except OSError:
+            pass
+
+    def rss_mb(self) -> float:
+        return _rss_mb(self.proc.pid) if self.proc else 0.0
+
+    def stderr_tail(self, n: int = 2000) -> str:
+        try:
+            data = (self.dir / "stderr.log").read_bytes()[-20000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [l for l in data.splitlines() if not l.startswith("[DEBUG")]
+        return "\n".join(lines)[-n:]
+
+    def _watch_memory(self, proc: subprocess.Popen, stop: threading.Event) -> None:
+        while not stop.wait(0.5):
+            if proc.poll() is not None:
+                return
+            rss = _rss_mb(proc.pid)
+            if rss > self.memory_limit_mb:
+                self._dead_reason = f"worker exceeded the memory limit ({rss:.0f} MB > {self.memory_limit_mb} MB)"
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                with self._cv:
+                    self._cv.notify_all()
+                return
+
+    # ---- wire ----------------------------------------------------------------------------------
+    def _new_id(self) -> int:
+        self._next_id += 1
+        return self._next_id
+
+    def _send(self, msg: dict) -> None:
+        p = self.proc
+        if p is None or p.poll() is not None:
+            raise DojoCrashError(self._death_message())
+        try:
+            p.stdin.write(lsp.encode(msg))
+            p.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            raise DojoCrashError(self._death_message())
+
+    def _read_loop(self, proc: subprocess.Popen) -> None:
+        out = proc.stdout
+        try:
+            while True:
+                chunk = out.read1(1 << 16)
+                if not chunk:
+                    break
+                for msg in self._decoder.feed(chunk):
+                    self._dispatch(proc, msg)
+        except (OSError, ValueError, lsp.FramingError) as e:
+            if self.proc is proc:
+                self._dead_reason = f"protocol failure: {e}"
+        with self._cv:
+            self._cv.notify_all()
+
+    def _dispatch(self, proc: subprocess.Popen, msg: dict) -> None:
+        if "method" in msg and "id" in msg:  # the worker's own requests (refresh hints): answer null
+            try:
+                proc.stdin.write(lsp.encode(lsp.response(msg["id"])))
+                proc.stdin.flush()
+            except Exception:
+                pass
+            return
+        with self._cv:
+            if "id" in msg:
+                self._responses[msg["id"]] = msg
+            elif msg.get("method") == "textDocument/publishDiagnostics":
+                params = msg["params"]
+                if params.get("uri") == self.uri and params.get("version") is not None:
+                    self._diags[params["version"]] = tuple(lsp.Diagnostic.from_json(d) for d in params["diagnostics"])
+            self._cv.notify_all()
+
+    def _death_message(self) -> str:
+        rc = self.proc.poll() if self.proc else None
+        why = self._dead_reason or (f"exited with code {rc}" if rc is not None else "is gone")
+        return f"Lean worker {why}; stderr tail:\n{self.stderr_tail(800)}"
+
+    def _await(self, id_: int, timeout: float) -> dict:
+        deadline = time.time() + timeout
+        with self._cv:
+            while id_ not in self._responses:
+                if self.proc is None or self.proc.poll() is not None or self._dead_reason:
+                    raise DojoCrashError(self._death_message())
+                left = deadline - time.time()
+                if left <= 0:
+                    raise DojoTimeoutError(f"Lean did not answer within {timeout:.1f} s")
+                self._cv.wait(min(left, 0.5))
+            return self._responses.pop(id_)
+
+    # ---- document ------------------------------------------------------------------------------
+    @property
+    def text(self) -> str | None:
+        return self._text
+
+    def elaborate(self, text: str, timeout: float, header: str | None = None) -> Elaboration:
+        """Make `text` the document and wait for Lean's diagnostics of it.
+
+        `header` is the document's import block. Lean's file worker cannot change its imports in place
+        (it hangs), so a different header restarts the process first.
+        On timeout the worker is killed (nothing keeps running) and DojoTimeoutError is raised; the
+        caller decides whether to restart.
+        """
+        with self._lock:
+            if not self.alive() or (self._text is not None and header is not None and header != self.header):
+                self.start()
+            self.header = header
+            t0 = time.time()
+            self._version += 1
+            v = self._version
+            if self._text is None:
+                self._send(lsp.did_open(self.uri, v, text))
+            else:
+                self._send(lsp.did_change(self.uri, v, text))
+            self._text = text
+            rid = self._new_id()
+            self._send(lsp.wait_for_diagnostics(rid, self.uri, v))
+            try:
+                resp = self._await(rid, timeout)
+            except DojoTimeoutError:
+                self.kill()
+                raise
+            if "error" in resp:
+                raise DojoCrashError(f"Lean rejected waitForDiagnostics: {resp['error']}")
+            with self._cv:
+                diags = self._diags.get(v, ())
+                for old in [k for k in self._diags if k < v]:
+                    del self._diags[old]
+            return Elaboration(v, diags, time.time() - t0)
+
+    def plain_goal(self, pos: lsp.Position, timeout: float) -> list[str] | None:
+        with self._lock:
+            rid = self._new_id()
+            self._send(lsp.plain_goal(rid, self.uri, pos))
+            try:
+                resp = self._await(rid, timeout)
+            except DojoTimeoutError:
+                self.kill()
+                raise
+            res = resp.get("result")
+            return None if res is None else list(res.get("goals", []))
