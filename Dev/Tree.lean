@@ -102,7 +102,7 @@ theorem size_map (f : α → β) (t : Tree α) : size (map f t) = size t := by
     simp only [map, size]
     rw [ihl, ihr]
 
-theorem map_map (f : α → β) (g : β → γ) (t : Tree α) :
+theorem tmap_map (f : α → β) (g : β → γ) (t : Tree α) :
     map g (map f t) = map (fun x => g (f x)) t := by
   induction t with
   | leaf => rfl
@@ -110,7 +110,7 @@ theorem map_map (f : α → β) (g : β → γ) (t : Tree α) :
     simp only [map]
     rw [ihl, ihr]
 
-theorem map_id' (t : Tree α) : map (fun x => x) t = t := by
+theorem tmap_id (t : Tree α) : map (fun x => x) t = t := by
   induction t with
   | leaf => rfl
   | node l v r ihl ihr =>

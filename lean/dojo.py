@@ -57,6 +57,43 @@ class _Doc:
         return f"{self.before}set_option maxHeartbeats {heartbeats} in\n{self.head} by\n{body}\n{check}"
 
 
+def document_header(text: str) -> tuple[str, int]:
+    """The file's import block plus `import Lean` (the helpers need it), and where the body starts.
+    Every document of a file shares this header, so one warm worker serves all its theorems."""
+    hdr = parse_header(text)
+    header = text[:hdr.end]
+    if header and not header.endswith("\n"):
+        header += "\n"
+    if "Lean" not in hdr.imports:
+        header += "import Lean\n"
+    return header, hdr.end
+
+
+def project_context(path: Path, config: LeanConfig) -> tuple[BuildResult | None, tuple[Path, ...], tuple[Path, ...]]:
+    """Build what `path` imports; return (build, LEAN_PATH additions, folders Lean must see)."""
+    build = ensure_built(path, config)
+    root = find_package_root(path.parent)
+    mounts = tuple(source_dirs(root)) if root else (path.parent.resolve(),)
+    return build, ((build.out_dir,) if build else ()), mounts
+
+
+def file_errors(path: Path, text: str, config: LeanConfig | None = None, server: LeanServer | None = None) -> list[Diagnostic]:
+    """Elaborate a whole file text (as it would be written to `path`) and return its errors."""
+    config = config or LeanConfig()
+    header, body_start = document_header(text)
+    doc = header + leanmeta.PRELUDE + "\n" + text[body_start:]
+    _, lean_path, mounts = project_context(path, config)
+    server = server or default_server(config)
+    w = server.acquire(lean_path, mounts, header)
+    try:
+        elab = w.elaborate(doc, config.init_timeout, header=header)
+    finally:
+        server.release(w)
+    shift = doc.count("\n", 0, len(doc) - len(text) + body_start) - text.count("\n", 0, body_start)
+    return [Diagnostic(type(d.start)(d.start.line - shift, d.start.character), type(d.end)(d.end.line - shift, d.end.character),
+                       d.severity, d.message) for d in elab.diagnostics if d.is_error]
+
+
 def _sorry_decls(build: BuildResult | None, root: Path | None) -> frozenset[str]:
     """Imported project declarations whose own proofs use sorry, from the build's warnings."""
     if build is None or root is None or not build.sorry_decls:
@@ -127,12 +164,9 @@ class Dojo:
         if decl.assign is None:
             raise DojoInitError(f"theorem {decl.full_name} in {path}:{decl.line} has no `:=` proof to replace "
                                 f"(equation-style proofs are not supported)")
-        build = ensure_built(path, self.config)
-        lean_path = (build.out_dir,) if build else ()
-        root = find_package_root(path.parent)
-        mounts = tuple(source_dirs(root)) if root else (path.parent.resolve(),)
+        build, lean_path, mounts = project_context(path, self.config)
         self.build: BuildResult | None = build
-        self.untrusted = _sorry_decls(build, root)
+        self.untrusted = _sorry_decls(build, find_package_root(path.parent))
         self._doc = self._make_doc(text, decl)
         self._server = self._server or default_server(self.config)
         self.worker = self._server.acquire(lean_path, mounts, self._doc.header)
@@ -168,13 +202,8 @@ class Dojo:
 
     # ---- documents -----------------------------------------------------------------------------
     def _make_doc(self, text: str, decl: Declaration) -> _Doc:
-        hdr = parse_header(text)
-        header = text[:hdr.end]
-        if not header.endswith("\n") and header:
-            header += "\n"
-        if "Lean" not in hdr.imports:
-            header += "import Lean\n"
-        before = header + leanmeta.PRELUDE + "\n" + text[hdr.end:decl.start]
+        header, body_start = document_header(text)
+        before = header + leanmeta.PRELUDE + "\n" + text[body_start:decl.start]
         if not before.endswith("\n"):
             before += "\n"
         self._line_shift = before.count("\n") - text[:decl.start].count("\n")
@@ -184,7 +213,8 @@ class Dojo:
         by_col = utf16_len(head.split("\n")[-1]) + 1
         return _Doc(header, before, head, decl, theorem_line, by_line, by_col)
 
-    def _elaborate(self, tactics: tuple[str, ...], initial: bool = False, check: str = "", heartbeats: int | None = None) -> Elaboration:
+    def _elaborate(self, tactics: tuple[str, ...], initial: bool = False, check: str = "", heartbeats: int | None = None,
+                   timeout: float | None = None) -> Elaboration:
         hb = self.config.max_heartbeats if heartbeats is None else heartbeats
         text = self._doc.text(tactics, hb, check)
         for attempt in range(2):
@@ -192,10 +222,10 @@ class Dojo:
             if w is None:
                 raise DojoCrashError("this Dojo is closed; open a new one with `with Dojo(...)`")
             cold = w.text is None or w.header != self._doc.header or not w.alive()
-            timeout = self.config.init_timeout if (initial or cold) else self.config.tactic_timeout
+            limit = self.config.init_timeout if (initial or cold) else (timeout or self.config.tactic_timeout)
             try:
                 t0 = time.time()
-                elab = w.elaborate(text, timeout, header=self._doc.header)
+                elab = w.elaborate(text, limit, header=self._doc.header)
                 self.stats["lean_s"] += time.time() - t0
                 return elab
             except DojoTimeoutError:
@@ -277,7 +307,9 @@ class Dojo:
         stop = tuple(self.allowed_premises)
         check = leanmeta.axioms_command(self._doc.decl.name, stop)
         try:
-            elab = self._elaborate(tactics, check=check, heartbeats=self.config.max_heartbeats + 1)
+            # the whole proof is re-elaborated: allow every tactic its limit, plus the first-time cost of the report
+            limit = self.config.tactic_timeout * (len(tactics) + 1) + 30.0
+            elab = self._elaborate(tactics, check=check, heartbeats=self.config.max_heartbeats + 1, timeout=limit)
         except (DojoTimeoutError, DojoCrashError) as e:
             return f"the re-check did not complete ({e})"
         res = self._classify(elab, tactics)

@@ -43,9 +43,8 @@ def parse_goal(text: str) -> Goal:
     if target_idx is None:
         raise ValueError(f"goal text has no ⊢ line: {text[:200]!r}")
     for ln in lines[:target_idx]:
-        names, sep, ty = ln.partition(" : ")
-        if not sep:
-            names, ty = ln, ""
+        m = re.match(r"^(.*?) :(?: |\n)(.*)$", ln, re.S)
+        names, ty = (m.group(1), m.group(2)) if m else (ln, "")
         hyps.append((names.strip(), ty.strip()))
     target = "\n".join(lines[target_idx:])[1:].strip()
     return Goal(tag, tuple(hyps), target)

@@ -1,0 +1,191 @@
+"""Best-first proof search over Lean states, with batched policy calls and parallel Lean workers.
+
+Each iteration pops the `batch_size` most promising open states, asks the policy for tactics for all of
+them in ONE `generate` call, and runs the resulting (state, tactic) pairs across the Dojos in parallel
+(one thread per Dojo; the GIL is released while Lean works). Priority is cumulative log-probability.
+States are deduplicated by `TacticState.key`, so no proof state is ever expanded twice. Every edge is
+recorded for training. A proof is reported only after `Dojo.check_proof` re-checked it as a whole theorem.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Sequence
+
+from lean.dojo import Dojo
+from lean.results import LeanError, ProofFinished, ProofGivenUp, TacticState
+
+
+@dataclass(frozen=True)
+class SearchConfig:
+    """Budgets and widths. Defaults suit a 2-core CPU; raise them on a GPU machine."""
+
+    time_budget: float = 60.0  # wall seconds per theorem
+    max_expansions: int = 400  # states expanded per theorem
+    num_samples: int = 8  # tactics asked of the policy per state
+    batch_size: int = 4  # states expanded per policy call
+    max_depth: int = 40
+
+    def __post_init__(self):
+        if self.time_budget <= 0:
+            raise ValueError(f"time_budget must be > 0 seconds, got {self.time_budget}")
+        for name in ("max_expansions", "num_samples", "batch_size", "max_depth"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One tactic application tried during search."""
+
+    state: str
+    tactic: str
+    result: str  # "state" | "proved" | "error" | "given_up" | "duplicate"
+    result_state: str | None
+    logprob: float
+    seconds: float
+    depth: int
+
+
+@dataclass
+class SearchResult:
+    theorem: str
+    proved: bool
+    proof: list[str] | None
+    expansions: int
+    lean_s: float
+    model_s: float
+    wall_s: float
+    edges: list[Edge] = field(default_factory=list)
+    stop_reason: str = ""
+    proof_states: list[str] = field(default_factory=list)  # state before each proof tactic
+
+    def to_json(self) -> dict:
+        return {"theorem": self.theorem, "proved": self.proved, "proof": "\n".join(self.proof) if self.proof else None,
+                "expansions": self.expansions, "lean_s": round(self.lean_s, 3), "model_s": round(self.model_s, 3),
+                "wall_s": round(self.wall_s, 3)}
+
+    def edges_json(self) -> list[dict]:
+        on_path = set(zip(self.proof_states, self.proof or []))
+        return [dict(asdict(e), on_proof_path=(e.state, e.tactic) in on_path) for e in self.edges]
+
+
+@dataclass(order=True)
+class _Node:
+    priority: float
+    order: int
+    state: TacticState = field(compare=False)
+    logprob: float = field(compare=False)
+    depth: int = field(compare=False)
+    path: tuple[tuple[str, str], ...] = field(compare=False)  # (state pp, tactic) pairs from the root
+
+
+class BestFirstSearch:
+    def __init__(self, policy, config: SearchConfig | None = None,
+                 premises_for: Callable[[str], list[str]] | None = None):
+        self.policy = policy
+        self.config = config or SearchConfig()
+        self.premises_for = premises_for
+
+    def search(self, dojos: Sequence[Dojo], init_state: TacticState, theorem: str = "") -> SearchResult:
+        cfg = self.config
+        t_start = time.time()
+        deadline = t_start + cfg.time_budget
+        counter = itertools.count()
+        queue: list[_Node] = [_Node(0.0, next(counter), init_state, 0.0, 0, ())]
+        seen: set[str] = {init_state.key}
+        expanded: set[str] = set()
+        edges: list[Edge] = []
+        model_s = lean_s = 0.0
+        expansions = 0
+        stop = "queue exhausted"
+        pool = ThreadPoolExecutor(max_workers=len(dojos)) if len(dojos) > 1 else None
+        try:
+            while queue:
+                if time.time() >= deadline:
+                    stop = "time budget"
+                    break
+                if expansions >= cfg.max_expansions:
+                    stop = "expansion budget"
+                    break
+                batch = [heapq.heappop(queue) for _ in range(min(cfg.batch_size, len(queue), cfg.max_expansions - expansions))]
+                for node in batch:
+                    assert node.state.key not in expanded, "a state was expanded twice"
+                    expanded.add(node.state.key)
+                expansions += len(batch)
+                t0 = time.time()
+                prem = [self.premises_for(n.state.pp) for n in batch] if self.premises_for else None
+                candidates = self.policy.generate([n.state.pp for n in batch], cfg.num_samples, prem)
+                model_s += time.time() - t0
+                tasks = [(node, tac, lp) for node, cands in zip(batch, candidates) for tac, lp in cands]
+                t0 = time.time()
+                results = self._run_all(dojos, tasks, deadline, pool)
+                lean_s += time.time() - t0
+                found = None
+                for (node, tac, lp), (res, secs) in zip(tasks, results):
+                    if res is None:
+                        continue  # skipped: out of time
+                    kind, rstate = _kind(res)
+                    if kind == "state" and rstate.key in seen:
+                        kind = "duplicate"
+                    edges.append(Edge(node.state.pp, tac, kind, rstate.pp if rstate is not None else None, lp, secs, node.depth))
+                    if kind == "proved" and found is None:
+                        found = (node, tac, res)
+                    elif kind == "state" and node.depth + 1 < cfg.max_depth:
+                        seen.add(rstate.key)
+                        total = node.logprob + lp
+                        heapq.heappush(queue, _Node(-total, next(counter), rstate, total, node.depth + 1,
+                                                    node.path + ((node.state.pp, tac),)))
+                if found is not None:
+                    node, tac, res = found
+                    proof = [t for _, t in node.path] + [tac]
+                    states = [s for s, _ in node.path] + [node.state.pp]
+                    t0 = time.time()
+                    verdict = dojos[0].check_proof(proof)
+                    lean_s += time.time() - t0
+                    if isinstance(verdict, ProofFinished):
+                        return SearchResult(theorem, True, proof, expansions, lean_s, model_s, time.time() - t_start,
+                                            edges, "proved", states)
+                    edges.append(Edge(node.state.pp, tac, "error", None, 0.0, 0.0, node.depth))
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        return SearchResult(theorem, False, None, expansions, lean_s, model_s, time.time() - t_start, edges, stop)
+
+    @staticmethod
+    def _run_all(dojos: Sequence[Dojo], tasks, deadline: float, pool):
+        """Run (node, tactic) pairs, spread round-robin over the Dojos, each Dojo sequentially."""
+        results: list = [(None, 0.0)] * len(tasks)
+
+        def lane(i: int) -> None:
+            d = dojos[i]
+            for j in range(i, len(tasks), len(dojos)):
+                if time.time() >= deadline:
+                    return
+                node, tac, _ = tasks[j]
+                t0 = time.time()
+                res = d.run_tac(node.state, tac)
+                results[j] = (res, time.time() - t0)
+                if isinstance(res, ProofFinished):
+                    return
+
+        if pool is None:
+            lane(0)
+        else:
+            list(pool.map(lane, range(len(dojos))))
+        return results
+
+
+def _kind(res) -> tuple[str, TacticState | None]:
+    if isinstance(res, ProofFinished):
+        return "proved", None
+    if isinstance(res, TacticState):
+        return "state", res
+    if isinstance(res, ProofGivenUp):
+        return "given_up", None
+    if isinstance(res, LeanError):
+        return "error", None
+    raise TypeError(f"unexpected tactic result {res!r}")

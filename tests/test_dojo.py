@@ -1,0 +1,125 @@
+"""The Dojo against the real embedded Lean: states, backtracking, limits, recovery, bad input."""
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lean import (Dojo, DojoInitError, InvalidStateError, LeanError, ProofFinished, ProofGivenUp, TacticState,
+                  Theorem)
+
+pytestmark = pytest.mark.lean
+
+
+def test_steps_backtracking_and_finish(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        assert s0.pp == "p q : Prop\nhp : p\nhq : q\n⊢ q ∧ p"
+        assert s0.goals[0].target == "q ∧ p"
+        s1 = dojo.run_tac(s0, "constructor")
+        assert isinstance(s1, TacticState) and s1.num_goals == 2
+        assert [g.tag for g in s1.goals] == ["left", "right"]
+        bad = dojo.run_tac(s1, "exact hp")
+        assert isinstance(bad, LeanError) and "hp" in bad.error
+        # backtrack: the failed branch left nothing behind, s1 is still usable, and so is s0
+        s2 = dojo.run_tac(s1, "exact hq")
+        assert isinstance(s2, TacticState) and s2.pp.endswith("⊢ p")
+        again = dojo.run_tac(s0, "constructor")
+        assert again == s1 and again.id != s1.id
+        done = dojo.run_tac(s2, "exact hp")
+        assert isinstance(done, ProofFinished) and done.tactics == ("constructor", "exact hq", "exact hp")
+        assert isinstance(dojo.check_proof(["exact ⟨hq, hp⟩"]), ProofFinished)
+        assert isinstance(dojo.check_proof(["exact ⟨hp, hq⟩"]), LeanError)
+        with pytest.raises(InvalidStateError):
+            dojo.run_tac(TacticState("x", 12345), "simp")
+
+
+def test_multi_line_tactic_and_given_up(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "rev_rev"), server=lean_server) as (dojo, s0):
+        assert isinstance(dojo.run_tac(s0, "sorry"), ProofGivenUp)
+        assert isinstance(dojo.run_tac(s0, "admit"), ProofGivenUp)
+        r = dojo.run_tac(s0, "induction xs with\n| nil => rfl\n| cons x xs ih => simp")
+        assert isinstance(r, ProofFinished)
+
+
+def test_state_moves_between_dojos_of_same_theorem(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "and_imp_comm"), server=lean_server) as (d1, s0):
+        s1 = d1.run_tac(s0, "intro h hq hp")
+        assert isinstance(s1, TacticState)
+    with Dojo(Theorem(demo_file, "and_imp_comm"), server=lean_server) as (d2, _):
+        assert isinstance(d2.run_tac(s1, "exact h hp hq"), ProofFinished)
+
+
+def test_timeout_restarts_and_next_tactic_works(demo_file, lean_server):
+    # lean-dojo issue 218: after one timeout every later tactic failed. Here the worker is replaced.
+    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server, timeout=3) as (dojo, s0):
+        t0 = time.time()
+        r = dojo.run_tac(s0, "repeat (first | rw [Nat.add_zero] | skip); repeat (simp only [Nat.add_comm])")
+        slow = dojo.run_tac(s0, "iterate 100000000 skip")
+        assert isinstance(slow, LeanError) and "Timeout" in slow.error
+        assert time.time() - t0 < 60
+        assert dojo.stats["timeouts"] >= 1
+        ok = dojo.run_tac(s0, "simp")
+        assert isinstance(ok, ProofFinished), ok
+
+
+def test_crashed_worker_is_replaced(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server) as (dojo, s0):
+        os.killpg(dojo.worker.proc.pid, signal.SIGKILL)
+        r = dojo.run_tac(s0, "rfl")
+        assert isinstance(r, ProofFinished), r
+        assert dojo.stats["restarts"] >= 1
+
+
+def test_bad_input_errors(tmp_path, demo_file, lean_server):
+    with pytest.raises(DojoInitError, match="does not exist"):
+        Dojo(Theorem(tmp_path / "Missing.lean", "x"), server=lean_server).start()
+    with pytest.raises(DojoInitError, match="no theorem named 'nope'"):
+        Dojo(Theorem(demo_file, "nope"), server=lean_server).start()
+    binary = tmp_path / "Bin.lean"
+    binary.write_bytes(b"theorem t : True := by\n  trivial\n\xff\xfe\n")
+    with pytest.raises(DojoInitError, match="UTF-8"):
+        Dojo(Theorem(binary, "t"), server=lean_server).start()
+    broken = tmp_path / "Broken.lean"
+    broken.write_text("theorem a : True := by\n  exact nonexistent_lemma\n\ntheorem b : True := by\n  sorry\n")
+    with pytest.raises(DojoInitError, match="does not elaborate before theorem b: line 2"):
+        Dojo(Theorem(broken, "b"), server=lean_server).start()
+
+
+def test_bad_tactics_are_errors_not_crashes(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server) as (dojo, s0):
+        for tac in ["", "   ", "x" * 10000, "simp \ud800", "exact (", "exact foo)", "\x00"]:
+            assert isinstance(dojo.run_tac(s0, tac), LeanError), tac
+        assert isinstance(dojo.run_tac(s0, "simp"), ProofFinished)
+
+
+tactic_words = st.sampled_from(["simp", "omega", "rfl", "decide", "intro", "constructor", "exact", "apply", "rw", "[",
+                                "]", "(", ")", "Nat.add_comm", "h", "·", "<;>", "cases", "induction", "n", "with", "|",
+                                "=>", "trivial", "by", "fun", "⟨", "⟩", ",", "2", "5", "\n", "sorry", "native_decide",
+                                "theorem", ":=", "--", "@[simp]"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(tactic_words, min_size=1, max_size=8).map(" ".join))
+def test_random_tactics_never_prove_a_false_theorem(random_tactic, demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "two_plus_two_five"), server=lean_server) as (dojo, s0):
+        r = dojo.run_tac(s0, random_tactic)
+        assert not isinstance(r, ProofFinished), random_tactic
+        assert isinstance(r, (TacticState, LeanError, ProofGivenUp))
+
+
+@pytest.mark.slow
+def test_soak_500_steps_flat_memory(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "len_append"), server=lean_server) as (dojo, s0):
+        tactics = ["intro", "simp", "induction xs", "omega", "rfl", "constructor", "cases ys"]
+        rss = []
+        for i in range(500):
+            r = dojo.run_tac(s0, tactics[i % len(tactics)])
+            assert isinstance(r, (TacticState, LeanError, ProofFinished))
+            if i % 50 == 49:
+                rss.append(dojo.worker.rss_mb())
+        # after warm-up, memory stays flat (allow 25% drift for allocator noise)
+        assert max(rss[2:]) < 1.25 * rss[1], rss

@@ -1,0 +1,116 @@
+"""Pure-Python parts of lean/: LSP framing, goal text, glue patches, source scanning, tactic screening."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lean import lsp
+from lean.errors import LeanConfigError, ToolchainError
+from lean.glue_patches import PATCHES, patch_glue
+from lean.results import Goal, TacticState, parse_goal, parse_goals
+from lean.safety import axiom_verdict, gives_up, screen
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**9, 10**9) | st.text(max_size=30),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+messages = st.dictionaries(st.sampled_from(["id", "method", "params", "result", "x"]), json_values, min_size=1)
+
+
+@given(st.lists(messages, min_size=1, max_size=6), st.lists(st.integers(1, 50), min_size=1, max_size=20))
+def test_framing_roundtrip_any_chunking(msgs, cuts):
+    data = b"".join(lsp.encode(m) for m in msgs)
+    dec, out, pos, i = lsp.Decoder(), [], 0, 0
+    while pos < len(data):
+        step = cuts[i % len(cuts)]
+        out.extend(dec.feed(data[pos:pos + step]))
+        pos, i = pos + step, i + 1
+    assert out == [json.loads(json.dumps(m)) for m in msgs]
+
+
+@given(st.text(alphabet="abc xyz[]:\n", max_size=60).filter(lambda s: "Content" not in s and "\r\n\r\n" not in s))
+def test_framing_skips_junk_before_header(junk):
+    msg = {"jsonrpc": "2.0", "id": 1, "result": None}
+    out = list(lsp.Decoder().feed((junk + "\n").encode() + lsp.encode(msg)))
+    assert out == [msg]
+
+
+def test_framing_rejects_bad_length_and_body():
+    with pytest.raises(lsp.FramingError):
+        list(lsp.Decoder().feed(b"Content-Length: -3\r\n\r\n"))
+    with pytest.raises(lsp.FramingError):
+        list(lsp.Decoder().feed(b"Content-Length: 3\r\n\r\n[1]"))
+    with pytest.raises(lsp.FramingError):
+        list(lsp.Decoder().feed(b"Content-Length: 2\r\n\r\n\xff\xfe"))
+
+
+@given(st.text(max_size=40))
+def test_utf16_positions(s):
+    assert lsp.end_position("a\n" + s).line == 1 + s.count("\n")
+    assert lsp.utf16_len(s) == len(s.encode("utf-16-le")) // 2
+
+
+ident = st.from_regex(r"[a-z][a-z0-9_']{0,6}", fullmatch=True)
+types = st.from_regex(r"[A-Za-z0-9 →∧∨¬=+()]{1,20}", fullmatch=True).map(str.strip).filter(bool)
+
+
+@given(st.one_of(st.none(), ident), st.lists(st.tuples(ident, types), max_size=5), types)
+def test_goal_pp_roundtrip(tag, hyps, target):
+    g = Goal(tag, tuple(hyps), target)
+    back = parse_goal(g.pp())
+    assert back == g
+
+
+def test_goal_parsing_of_real_lean_output():
+    pp = "case left\np q : Prop\nhp : p\nhq : q\n⊢ q\n\ncase right\np q : Prop\nhp : p\nhq : q\n⊢ p"
+    goals = parse_goals(pp)
+    assert [g.tag for g in goals] == ["left", "right"]
+    assert goals[0].hypotheses == (("p q", "Prop"), ("hp", "p"), ("hq", "q"))
+    assert goals[1].target == "p"
+    s = TacticState(pp, 3)
+    assert s.num_goals == 2
+    assert s == TacticState(pp, 99)  # equality ignores the handle
+    assert s.key == TacticState(pp + "\n", 7).key and hash(s.key) == hash(TacticState(pp, 8).key)
+    wrapped = "xs : List Nat\nh :\n  a_very_long_hypothesis_name =\n    b\n⊢ xs =\n    xs"
+    g = parse_goal(wrapped)
+    assert g.hypotheses == (("xs", "List Nat"), ("h", "a_very_long_hypothesis_name =\n    b"))
+    assert g.target == "xs =\n    xs"
+
+
+def test_glue_patch_missing_target_is_named():
+    with pytest.raises(ToolchainError) as e:
+        patch_glue("var ENV={};")
+    assert PATCHES[0].name in str(e.value)
+
+
+def test_screen_rejects_escapes_and_accepts_tactics():
+    for ok in ["simp", "omega", "induction n with\n| zero => rfl\n| succ n ih => simp", "exact fun h => h.1",
+               "rw [Nat.add_comm]", "infer_instance", "simp [List.reverse_reverse]"]:
+        assert screen(ok, 4096) is None, ok
+    for bad in ["native_decide", "exact (by decide : _) \ntheorem x : False := sorry", "", "   ", "x" * 5000,
+                "set_option debug.skipKernelTC true in rfl", "#exit", "/- ", "run_tac pure ()", "\ud800"]:
+        assert screen(bad, 4096) is not None, bad
+    assert gives_up("exact sorry") and gives_up("admit") and not gives_up("exact sorry_lemma")
+
+
+def test_axiom_verdict():
+    std = [("propext", "Init.Core"), ("Nat.add_comm", "Init.Data.Nat.Basic")]
+    assert axiom_verdict(std, frozenset(), frozenset()) is None
+    assert "sorryAx" in axiom_verdict(std + [("sorryAx", "Init.Prelude")], frozenset(), frozenset())
+    assert "myAx" in axiom_verdict([("myAx", ".")], frozenset(), frozenset())
+    assert axiom_verdict([("earlier", ".")], frozenset({"earlier"}), frozenset()) is None
+    assert "Lean.ofReduceBool" in axiom_verdict([("Lean.ofReduceBool", "Init.Core")], frozenset(), frozenset())
+    assert axiom_verdict([("Dev.lemma", "Dev.List")], frozenset(), frozenset({"Dev.lemma"})) is not None
+
+
+def test_config_validation_says_what_to_change():
+    from lean.config import LeanConfig
+
+    with pytest.raises(LeanConfigError, match="backend"):
+        LeanConfig(backend="gpu")
+    with pytest.raises(LeanConfigError, match="num_workers"):
+        LeanConfig(num_workers=0)
