@@ -27,7 +27,7 @@ import networkx as nx
 
 from curriculum.project import ModuleInfo, ProjectError, TheoremInfo, list_modules
 from lean import leanmeta
-from lean.build import _build_dir, ensure_built, source_dirs
+from lean.dojo import document_header, project_context
 from lean.config import LeanConfig
 from lean.errors import DojoCrashError, DojoInitError, DojoTimeoutError
 from lean.source import declarations, parse_header
@@ -71,15 +71,10 @@ def _content_key(root: Path, modules: list[ModuleInfo]) -> str:
 
 def make_document(text: str, names: Sequence[str]) -> tuple[str, str, int, list[int]]:
     """(document, header, line shift, 0-based document line of each `#eval`) for one file."""
-    hdr = parse_header(text)
-    header = text[:hdr.end]
-    if header and not header.endswith("\n"):
-        header += "\n"
-    if "Lean" not in hdr.imports:
-        header += "import Lean\n"
+    header, body_start = document_header(text)  # the same header as Dojo's documents of this file
     doc = header + leanmeta.PRELUDE + "\n"
-    shift = doc.count("\n") - text[:hdr.end].count("\n")
-    doc += text[hdr.end:]
+    shift = doc.count("\n") - text[:body_start].count("\n")
+    doc += text[body_start:]
     if not doc.endswith("\n"):
         doc += "\n"
     doc += "\n"
@@ -93,12 +88,9 @@ def make_document(text: str, names: Sequence[str]) -> tuple[str, str, int, list[
 def _elaborate_module(mod: ModuleInfo, root: Path, server, config: LeanConfig, names: list[str]):
     text = mod.path.read_text(encoding="utf-8")
     try:
-        build = ensure_built(mod.path, config, quiet=True)
+        _build, lean_path, mounts = project_context(mod.path, config)  # as Dojo does: workers are shared
     except DojoInitError as e:
         raise ProjectError(f"{mod.path}: an imported module does not build: {e}") from None
-    lean_path = (build.out_dir,) if build else (_build_dir(config, root),)
-    lean_path[0].mkdir(parents=True, exist_ok=True)
-    mounts = tuple(source_dirs(root))
     doc, header, shift, eval_lines = make_document(text, names)
     worker = server.acquire(lean_path, mounts, header)
     try:

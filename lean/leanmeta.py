@@ -86,6 +86,16 @@ def deps_command(full_name: str) -> str:
     return f"#eval {NAMESPACE}.depsReport ``{full_name}\n"
 
 
+def public_name(name: str) -> str:
+    """`_private.<module>.0.foo` -> `foo`: this Lean treats every file as a module, so a file's own
+    declarations carry private names."""
+    if name.startswith("_private."):
+        i = name.find(".0.")
+        if i >= 0:
+            return name[i + 3:]
+    return name
+
+
 def parse_report(kind: str, message: str) -> dict[str, list[tuple[str, str]]]:
     """Parse `LA-AXIOMS name :: a@mod,b@mod` lines (kind = 'LA-AXIOMS' or 'LA-DEPS')."""
     out: dict[str, list[tuple[str, str]]] = {}
@@ -96,6 +106,6 @@ def parse_report(kind: str, message: str) -> dict[str, list[tuple[str, str]]]:
         items = []
         for item in filter(None, rest.strip().split(",")):
             name, _, mod = item.rpartition("@")
-            items.append((name, mod))
-        out[head.strip()] = items
+            items.append((public_name(name), mod))
+        out[public_name(head.strip())] = items
     return out

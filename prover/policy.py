@@ -601,8 +601,9 @@ class TransformerPolicy:
         lead = [tok.bos_token_id] if (tok.bos_token_id is not None and not self.is_seq2seq) else []
         avail = budget - len(lead)
         prem = [p for p in (premises or []) if p.strip()][: self.max_premises]
-        while prem and len(tok.encode(build_prompt_text("", prem))) > max(avail // 4, len(tok.encode(build_prompt_text("", [])))):
-            prem.pop()
+        bare = len(tok.encode(build_prompt_text("", [])))
+        while prem and len(tok.encode(build_prompt_text("", prem))) - bare > avail // 4:
+            prem.pop()  # premises get at most a quarter of the prompt; the goal matters more
         frame = len(tok.encode(build_prompt_text("", prem)))
         text_budget = max(avail - frame - 1, 1)
         st = truncate_state(state, text_budget, lambda s: len(tok.encode(s)))

@@ -1,0 +1,99 @@
+"""`curriculum run|daemon|status` — learn over a whole Lean development.
+
+    curriculum run [PROJECT] [--rounds N] [--budget S] [--no-learning] [--config FILE] [--json]
+    curriculum daemon PROJECT [--config FILE]
+    curriculum status [--out DIR]
+
+Without PROJECT, `run` works on the bundled development's open view (its target split's proofs
+replaced by `sorry`), materialised under the output folder so the sources stay untouched.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from curriculum.config import CurriculumConfig, CurriculumConfigError
+from lean.errors import LeanAgentError
+
+
+def _config(args) -> CurriculumConfig:
+    overrides = {k: getattr(args, k, None) for k in ("rounds", "budget", "time_limit", "out", "model", "workers")}
+    if getattr(args, "no_learning", False):
+        overrides["learning"] = False
+    if args.config:
+        return CurriculumConfig.from_yaml(args.config, **overrides)
+    return CurriculumConfig.from_dict({}, **overrides)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="curriculum", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name in ("run", "daemon"):
+        p = sub.add_parser(name)
+        p.add_argument("project", nargs="?" if name == "run" else None, type=Path)
+        p.add_argument("--config", type=Path)
+        p.add_argument("--rounds", type=int)
+        p.add_argument("--budget", type=float, help="search seconds per theorem")
+        p.add_argument("--time-limit", dest="time_limit", type=float, help="wall seconds for the whole run")
+        p.add_argument("--out", help="folder for the store, metrics, checkpoints")
+        p.add_argument("--model", help="starting policy checkpoint")
+        p.add_argument("--workers", type=int, help="parallel Lean workers")
+        p.add_argument("--no-learning", action="store_true", help="frozen policy (the ablation)")
+        p.add_argument("--json", action="store_true", help="one JSON line per round on stdout")
+    st = sub.add_parser("status")
+    st.add_argument("--out", default="runs/curriculum")
+    args = ap.parse_args(argv)
+
+    if args.cmd == "status":
+        from curriculum.daemon import status
+
+        print(json.dumps(status(Path(args.out)), indent=2))
+        return 0
+    try:
+        config = _config(args)
+        from curriculum.manager import Manager, materialize_bundled_open_view
+
+        project = args.project
+        if project is None:
+            project = materialize_bundled_open_view(Path(config.out) / "project")
+            print(f"working on the bundled development's open view in {project}", file=sys.stderr)
+        manager = Manager(project, config)
+    except (CurriculumConfigError, LeanAgentError) as e:
+        print(f"curriculum: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        if args.cmd == "daemon":
+            from curriculum.daemon import Daemon
+
+            Daemon(manager).run()
+            return 0
+
+        def on_round(m) -> None:
+            if args.json:
+                print(json.dumps(m.to_json()), flush=True)
+            else:
+                print(f"round {m.round}: proved {m.proved_this_round}/{m.open} open theorems "
+                      f"(total {m.proved_total}), forgetting {m.forgetting:.0%}, trained on {m.train_examples} examples, "
+                      f"{m.wall_s:.0f} s", flush=True)
+
+        metrics = manager.run(on_round)
+        try:
+            from curriculum.plots import learning_curve
+
+            png = learning_curve(Path(config.out) / "metrics.jsonl", Path(config.out) / "learning_curve.png")
+            if png:
+                print(f"learning curve: {png}", file=sys.stderr)
+        except ImportError:
+            pass
+        return 0 if metrics else 1
+    except LeanAgentError as e:
+        print(f"curriculum: error: {e}", file=sys.stderr)
+        return 2
+    finally:
+        manager.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,267 @@
+"""The curriculum manager: work through a Lean project's open theorems, learning as it goes.
+
+One round: order the open (`sorry`) theorems (files in import order, inside a file by position, easier
+first where nothing forces an order: a theorem can only use what comes before it), attack them with the
+prover, write each verified proof back (atomically; a file a person changed is never overwritten), store
+every attempt and search edge in SQLite, then train the policy on what was proved and re-attempt a sample
+of earlier solved theorems to measure forgetting. With `learning=False` the same loop runs with a frozen
+policy: the ablation that shows whether learning pays.
+"""
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from curriculum.config import CurriculumConfig
+from curriculum.store import Store
+from lean.build import find_package_root, module_file, source_dirs
+from lean.config import LeanConfig
+from lean.errors import LeanAgentError
+from lean.server import LeanServer
+from lean.source import THEOREM_KEYWORDS, declarations, parse_header
+from prover.attack import AttackError, attack_file, open_theorems, replace_proof, proof_text
+from prover.cli import premise_provider
+from prover.search import SearchConfig
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_SPLIT = REPO_ROOT / "data" / "split.json"
+
+
+class ProjectPathError(LeanAgentError):
+    pass
+
+
+@dataclass
+class RoundMetrics:
+    round: int
+    open: int
+    proved_this_round: int
+    proved_total: int
+    forgetting: float
+    train_examples: int
+    wall_s: float
+    attempted: int = 0
+    train_loss: float | None = None
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def project_files(root: Path) -> list[Path]:
+    """The project's .lean files, imports before importers (file order otherwise)."""
+    dirs = source_dirs(root)
+    files = sorted(p for d in dirs for p in d.rglob("*.lean")
+                   if ".lake" not in p.parts and p.name != "lakefile.lean" and "runs" not in p.relative_to(root).parts)
+    files = list(dict.fromkeys(files))
+    order, state = [], {}
+
+    def visit(f: Path) -> None:
+        if state.get(f):
+            return
+        state[f] = 1
+        for imp in parse_header(f.read_text(errors="replace")).imports:
+            g = module_file(imp, dirs)
+            if g is not None and g in files:
+                visit(g)
+        order.append(f)
+
+    for f in files:
+        visit(f)
+    return order
+
+
+def materialize_bundled_open_view(dest: Path) -> Path:
+    """Copy the bundled development with the target split's proofs replaced by `sorry`."""
+    split = json.loads(BUNDLED_SPLIT.read_text())
+    targets = set(split["target"])
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("lakefile.lean", "Dev.lean"):
+        shutil.copy2(REPO_ROOT / name, dest / name)
+    (dest / "Dev").mkdir(exist_ok=True)
+    for src in sorted((REPO_ROOT / "Dev").glob("*.lean")):
+        text = src.read_text()
+        for d in reversed(declarations(text)):
+            if d.kind in THEOREM_KEYWORDS and d.full_name in targets and d.assign is not None:
+                text = text[:d.assign] + ":= by\n  sorry" + text[d.end:]
+        out = dest / "Dev" / src.name
+        if not out.exists() or out.read_text() != text:
+            out.write_text(text)
+    return dest
+
+
+class Manager:
+    def __init__(self, project: Path, config: CurriculumConfig, *, out: Path | None = None, log=None):
+        project = Path(project)
+        if not project.exists():
+            raise ProjectPathError(f"project folder {project} does not exist; pass a Lake package folder (with lakefile.lean)")
+        root = find_package_root(project)
+        if root is None:
+            raise ProjectPathError(f"{project} is not inside a Lake package: no lakefile.lean or lakefile.toml in it or above it")
+        self.root = root
+        self.config = config
+        self.out = Path(out or config.out)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.store = Store(self.out / "store.sqlite")
+        self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
+        self.lean_config = LeanConfig() if not config.workers else LeanConfig(num_workers=config.workers)
+        self.server = LeanServer(self.lean_config)
+        self.policy = self._initial_policy()
+
+    # ---- policy ------------------------------------------------------------------------------
+    def _initial_policy(self):
+        from prover.policy import PortfolioPolicy
+
+        self.portfolio = PortfolioPolicy()
+        self.model = None
+        ckpt = self.out / "policy"
+        try:
+            from prover.policy import TransformerPolicy
+
+            if self.config.model:
+                self.model = TransformerPolicy.load(self.config.model, device=self.config.device)
+            elif (ckpt / "meta.json").exists() or (ckpt / "config.json").exists():
+                self.model = TransformerPolicy.load(str(ckpt), device=self.config.device)  # resume
+        except Exception as e:
+            self.log(f"could not load the policy checkpoint ({e}); starting from the portfolio alone")
+        return self._mixture()
+
+    def _mixture(self):
+        from prover.policy import MixturePolicy
+
+        if self.model is None:
+            return self.portfolio
+        return MixturePolicy([(self.portfolio, 0.6), (self.model, 0.4)])
+
+    # ---- one round ---------------------------------------------------------------------------
+    def run(self, on_round=None) -> list[RoundMetrics]:
+        t_run = time.time()
+        metrics: list[RoundMetrics] = []
+        solved_before: set[str] = set(self.store.proofs())
+        for r in range(1, self.config.rounds + 1):
+            t0 = time.time()
+            files = project_files(self.root)
+            open_now = {f: open_theorems(f.read_text()) for f in files}
+            n_open = sum(len(v) for v in open_now.values())
+            proved_round = attempted = 0
+            for f in files:
+                if not open_now[f]:
+                    continue
+                if self._out_of_time(t_run):
+                    break
+                deadline_left = self._time_left(t_run)
+                targets = self._order(f, open_now[f])
+                budget = self.config.budget if deadline_left is None else max(1.0, min(self.config.budget, deadline_left / max(1, len(targets))))
+                self.log(f"round {r}: {f.relative_to(self.root)}: {len(targets)} open theorems")
+                try:
+                    report = attack_file(f, targets, self.policy, search_config=self._search_config(budget),
+                                         lean_config=self.lean_config, server=self.server, num_workers=self.lean_config.num_workers,
+                                         write=self.config.write, premises_for_file=premise_provider(f),
+                                         on_result=lambda res, f=f, r=r: self._record(res, f, r))
+                except AttackError as e:
+                    self.log(f"round {r}: {f.name}: {e}")
+                    continue
+                except LeanAgentError as e:
+                    self.log(f"round {r}: {f.name} skipped: {e}")
+                    continue
+                attempted += len(report.results)
+                proved_round += sum(x.proved for x in report.results)
+                if report.written:
+                    for x in report.results:
+                        if x.proved:
+                            self.store.mark_written(x.theorem)
+            n_examples, loss = self._train() if self.config.learning else (0, None)
+            forgetting = self._forgetting(solved_before, r)
+            solved_before = set(self.store.proofs())
+            m = RoundMetrics(r, n_open, proved_round, len(solved_before), forgetting, n_examples, round(time.time() - t0, 2),
+                             attempted, loss)
+            metrics.append(m)
+            with open(self.out / "metrics.jsonl", "a") as fh:
+                fh.write(json.dumps(m.to_json()) + "\n")
+            if on_round:
+                on_round(m)
+            if self._out_of_time(t_run):
+                break
+        return metrics
+
+    def _order(self, f: Path, names: list[str]) -> list[str]:
+        """Inside a file a theorem can only use earlier ones, so file order is a dependency order;
+        fewer failures first keeps the round moving."""
+        pos = {n: i for i, n in enumerate(names)}
+        return sorted(names, key=lambda n: (self.store.failures(n) > 2, pos[n]))
+
+    def _search_config(self, budget: float) -> SearchConfig:
+        return SearchConfig(time_budget=budget, max_expansions=self.config.max_expansions, num_samples=self.config.num_samples)
+
+    def _time_left(self, t_run: float) -> float | None:
+        return None if not self.config.time_limit else self.config.time_limit - (time.time() - t_run)
+
+    def _out_of_time(self, t_run: float) -> bool:
+        left = self._time_left(t_run)
+        return left is not None and left <= 0
+
+    def _record(self, res, f: Path, r: int) -> None:
+        self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__)
+        mark = "proved" if res.proved else "failed"
+        self.log(f"  {res.theorem}: {mark} ({res.wall_s:.1f} s, {res.expansions} expansions)")
+
+    # ---- learning ----------------------------------------------------------------------------
+    def _train(self) -> tuple[int, float | None]:
+        """Train the transformer policy on new examples, replaying old ones so old skills stay."""
+        new = self.store.examples(trained=False)
+        if not new:
+            return 0, None
+        from prover.policy import TransformerPolicy
+        from training import Example, SFTConfig, SFTTrainer
+
+        if self.model is None:
+            self.model = TransformerPolicy.from_scratch()
+        old = [Example(**e) for e in self.store.examples(trained=True)]
+        cfg = SFTConfig(max_steps=self.config.train_steps, batch_size=self.config.train_batch_size,
+                        replay_fraction=0.5 if old else 0.0, seed=self.config.seed, device=self.config.device)
+        trainer = SFTTrainer(self.model, cfg)
+        res = trainer.train([Example(**e) for e in new], old_examples=old or None)
+        trainer.save_checkpoint(self.out / "policy", {"examples": len(new) + len(old)})
+        self.store.mark_trained()
+        self.policy = self._mixture()
+        return len(new), getattr(res, "final_loss", None)
+
+    def _forgetting(self, solved_before: set[str], r: int) -> float:
+        """Re-attempt a sample of earlier-solved theorems (not written, in memory) with the current policy."""
+        if not solved_before or not self.config.forgetting_sample or not self.config.learning:
+            return 0.0
+        rng = random.Random(self.config.seed + r)
+        sample = rng.sample(sorted(solved_before), min(self.config.forgetting_sample, len(solved_before)))
+        failed = 0
+        files = {str(f): f for f in project_files(self.root)}
+        rows = {}
+        for f in files.values():
+            for d in declarations(f.read_text()):
+                rows[d.full_name] = f
+        for name in sample:
+            f = rows.get(name)
+            if f is None:
+                continue
+            text = f.read_text()
+            probe = replace_proof(text, name, "by\n  sorry")
+            tmp = f.with_name(f".forgetting-{f.name}")
+            try:
+                tmp.write_text(probe)
+                report = attack_file(tmp, [name], self.policy, search_config=self._search_config(self.config.budget),
+                                     lean_config=self.lean_config, server=self.server, write=False)
+                res = report.results[0]
+                self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__, purpose="forgetting")
+                failed += not res.proved
+            except LeanAgentError as e:
+                self.log(f"forgetting probe of {name} failed to run: {e}")
+            finally:
+                tmp.unlink(missing_ok=True)
+        return failed / len(sample)
+
+    def close(self) -> None:
+        self.server.close()
+        self.store.close()

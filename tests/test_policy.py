@@ -1,0 +1,293 @@
+"""Policies: goal parsing, the model-free portfolio, the transformer policy, and mixtures."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from prover.policy import (
+    ByteTokenizer,
+    DecodingConfig,
+    MixturePolicy,
+    Policy,
+    PolicyModelConfig,
+    PortfolioPolicy,
+    TransformerPolicy,
+    build_prompt_text,
+    is_forbidden,
+    parse_goals,
+    truncate_state,
+)
+
+torch.set_num_threads(1)  # the test machine is shared; one thread is much faster under contention
+
+TINY = PolicyModelConfig(n_layer=1, n_embd=64, n_head=2, n_positions=256, max_prompt_len=160, max_new_tokens=24)
+
+idents = st.from_regex(r"[a-z][a-z0-9_]{0,5}", fullmatch=True).filter(lambda s: s not in {"case", "fun"})
+types = st.sampled_from(["Nat", "ℕ", "List α", "a = b", "x ≤ y + 1", "P n → Q n", "Bool"])
+
+
+@st.composite
+def goals(draw):
+    tag = draw(st.one_of(st.none(), idents))
+    hyps = draw(st.lists(st.tuples(st.lists(idents, min_size=1, max_size=3), types), max_size=5))
+    target = draw(st.sampled_from(["n + 0 = n", "∀ (x : Nat), x = x", "a ∧ b → b ∧ a", "True"]))
+    return tag, [(tuple(ns), ty) for ns, ty in hyps], target
+
+
+def pp(tag, hyps, target):
+    lines = [f"case {tag}"] if tag else []
+    lines += [f"{' '.join(ns)} : {ty}" for ns, ty in hyps]
+    return "\n".join(lines + [f"⊢ {target}"])
+
+
+# ---- parsing ---------------------------------------------------------------------------------
+
+
+@given(st.lists(goals(), min_size=1, max_size=3))
+def test_parse_goals_roundtrip(gs):
+    text = "\n\n".join(pp(*g) for g in gs)
+    parsed = parse_goals(text)
+    assert [(g.tag, list(g.hypotheses), g.target) for g in parsed] == [(t, h, tg) for t, h, tg in gs]
+
+
+def test_parse_goals_joins_continuation_lines():
+    (g,) = parse_goals("h : a <\n    b\n⊢ a\n    < b")
+    assert g.hypotheses == ((("h",), "a < b"),)
+    assert g.target == "a < b"
+
+
+# ---- portfolio --------------------------------------------------------------------------------
+
+
+def test_portfolio_proposes_induction_on_nat_var():
+    p = PortfolioPolicy()
+    (cands,) = p.generate(["n : Nat\n⊢ n + 0 = n"], 50)
+    tactics = [t for t, _ in cands]
+    assert "induction n" in tactics and "cases n" in tactics
+    assert "omega" in tactics and "rfl" in tactics
+    scores = [s for _, s in cands]
+    assert scores == sorted(scores, reverse=True)
+    assert len(set(tactics)) == len(tactics)
+    assert all(s <= 0 for s in scores)
+
+
+def test_portfolio_exact_hypothesis_and_intro_fresh_names():
+    p = PortfolioPolicy()
+    (c1,) = p.generate(["h : p ∧ q\n⊢ p ∧ q"], 3)
+    assert c1[0][0] == "exact h"
+    (c2,) = p.generate(["h x : Nat\n⊢ ∀ (x y : Nat), x = y → y = x"], 50)
+    tactics = [t for t, _ in c2]
+    assert "intro x1 y h1" in tactics and "intros" in tactics
+    (c3,) = p.generate(["⊢ True"], 50)
+    assert not any(t.startswith("intro ") for t, _ in c3)
+
+
+def test_portfolio_premises_and_k_and_determinism():
+    p = PortfolioPolicy()
+    states = ["a b : Nat\n⊢ a + b = b + a", "⊢ True"]
+    prem = [["Nat.add_comm"], []]
+    out = p.generate(states, 100, prem)
+    tactics = [t for t, _ in out[0]]
+    for t in ("simp [Nat.add_comm]", "rw [Nat.add_comm]", "exact Nat.add_comm", "apply Nat.add_comm"):
+        assert t in tactics
+    assert not any("Nat.add_comm" in t for t, _ in out[1])
+    assert p.generate(states, 100, prem) == out
+    assert [len(c) for c in p.generate(states, 3, prem)] == [3, 3]
+    with pytest.raises(ValueError, match="one list per state"):
+        p.generate(states, 3, [[]])
+
+
+@settings(max_examples=60)
+@given(st.text(max_size=200), st.lists(st.text(max_size=20), max_size=3))
+def test_portfolio_never_gives_up(state, premises):
+    (cands,) = PortfolioPolicy().generate([state], 100, [premises + ["sorry", "admit"]])
+    for t, _ in cands:
+        assert not is_forbidden(t)
+        assert "sorry" not in t and "admit" not in t and "native_decide" not in t and "exact?" not in t
+
+
+def test_is_forbidden():
+    assert is_forbidden("sorry") and is_forbidden("simp; admit") and is_forbidden("exact?")
+    assert is_forbidden("native_decide")
+    assert not is_forbidden("exact sorry_free_lemma") and not is_forbidden("simp [h.admits]")
+
+
+def test_portfolio_satisfies_protocol():
+    assert isinstance(PortfolioPolicy(), Policy)
+
+
+# ---- tokenizer and prompts ----------------------------------------------------------------------
+
+
+@given(st.text())
+def test_byte_tokenizer_roundtrip(text):
+    tok = ByteTokenizer()
+    ids = tok.encode(text)
+    assert all(0 <= i < 256 for i in ids)
+    assert tok.decode(ids) == text
+
+
+def test_byte_tokenizer_save_load(tmp_path):
+    ByteTokenizer().save(tmp_path)
+    tok = ByteTokenizer.load(tmp_path)
+    assert (tok.pad_token_id, tok.bos_token_id, tok.eos_token_id, tok.vocab_size) == (256, 257, 258, 260)
+    assert tok.decode([257, 104, 258], skip_special_tokens=False) == "<bos>h<eos>"
+
+
+def test_prompt_format():
+    assert build_prompt_text("⊢ True", ["a", "b"]) == "[PREMISES] a, b [GOAL] ⊢ True [PROOFSTEP]"
+    assert build_prompt_text("⊢ True") == "[GOAL] ⊢ True [PROOFSTEP]"
+
+
+@given(st.lists(st.tuples(idents, types), min_size=1, max_size=40), st.integers(20, 200))
+def test_truncation_keeps_target_and_last_hypotheses(hyps, budget):
+    target = "⊢ foo n = bar n"
+    state = "\n".join(f"{n} : {t}" for n, t in hyps) + "\n" + target
+    count = lambda s: len(s.encode())
+    out = truncate_state(state, budget, count)
+    assert count(out) <= budget
+    assert out.endswith(target)
+    kept = out.split("\n")[:-1]
+    assert kept == state.split("\n")[:-1][len(state.split("\n")) - 1 - len(kept):]  # a suffix of the hyps
+
+
+def test_truncation_drops_later_goals_and_cuts_long_target():
+    state = "x : Nat\n⊢ P x\n\ny : Nat\n⊢ " + "Q " * 100
+    out = truncate_state(state, 20, lambda s: len(s.encode()))
+    assert "⊢ P x" in out and "Q" not in out
+    long = "⊢ " + "a + " * 100 + "b"
+    out = truncate_state(long, 30, lambda s: len(s.encode()))
+    assert out.startswith("⊢ a + ") and len(out.encode()) <= 30
+
+
+def test_encode_prompt_fits_budget_with_premises():
+    pol = TransformerPolicy.from_scratch(TINY)
+    state = "\n".join(f"h{i} : x{i} = y{i}" for i in range(100)) + "\n⊢ goal_target"
+    ids = pol.encode_prompt(state, [f"Lemma.number_{i}" for i in range(50)])
+    assert len(ids) <= pol.max_prompt_len
+    text = pol.tokenizer.decode(ids)
+    assert "⊢ goal_target [PROOFSTEP]" in text and "h99 : x99 = y99" in text and "h0 :" not in text
+    assert "Lemma.number_0" in text and "Lemma.number_49" not in text
+
+
+# ---- transformer policy ----------------------------------------------------------------------------
+
+TRAIN_STATES = [
+    ("n : Nat\n⊢ n + 0 = n", "simp"),
+    ("a b : Nat\n⊢ a + b = b + a", "omega"),
+    ("⊢ True", "trivial"),
+    ("h : p\n⊢ p", "exact h"),
+]
+
+
+@pytest.fixture(scope="module")
+def trained_policy():
+    """A tiny model fitted for a few steps so it emits text (random weights emit junk bytes)."""
+    pol = TransformerPolicy.from_scratch(TINY, DecodingConfig(max_new_tokens=12, oversample=3))
+    model = pol.model
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=5e-3)
+    prompts = [pol.encode_prompt(s) for s, _ in TRAIN_STATES]
+    targets = [pol.encode_tactic(t) for _, t in TRAIN_STATES]
+    batch = pol.collate(prompts, targets)
+    torch.manual_seed(0)
+    for _ in range(40):
+        lp, valid = pol.token_logprobs(batch)
+        loss = -lp.sum() / valid.sum()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    model.eval()
+    return pol
+
+
+def test_batched_generate_k_distinct_in_order(trained_policy):
+    states = [s for s, _ in TRAIN_STATES]
+    out = trained_policy.generate(states, 3)
+    assert len(out) == len(states)
+    for cands in out:
+        assert len(cands) == 3
+        texts = [t for t, _ in cands]
+        assert len(set(texts)) == 3 and all(t == t.strip() and t for t in texts)
+        scores = [s for _, s in cands]
+        assert scores == sorted(scores, reverse=True) and all(s <= 0 for s in scores)
+    # the fitted tactic is the top candidate for its own state
+    assert [c[0][0] for c in out] == [t for _, t in TRAIN_STATES]
+
+
+def test_batched_matches_unbatched(trained_policy):
+    states = [s for s, _ in TRAIN_STATES]
+    batched = trained_policy.generate(states, 1)
+    for s, b in zip(states, batched):
+        (single,) = trained_policy.generate([s], 1)
+        assert single[0][0] == b[0][0]
+        assert math.isclose(single[0][1], b[0][1], abs_tol=1e-3)
+
+
+def test_sampling_and_premises(trained_policy):
+    pol = TransformerPolicy(trained_policy.model, trained_policy.tokenizer, device="cpu",
+                            decoding=DecodingConfig(strategy="sample", temperature=0.7, max_new_tokens=12))
+    torch.manual_seed(0)
+    out = pol.generate(["⊢ True", "h : p\n⊢ p"], 4, [["foo"], []])
+    for cands in out:
+        assert 1 <= len(cands) <= 4
+        assert len({t for t, _ in cands}) == len(cands)
+    assert pol.generate([], 3) == []
+
+
+def test_save_load_roundtrip_same_greedy_generations(trained_policy, tmp_path):
+    states = [s for s, _ in TRAIN_STATES] + ["x y : Nat\n⊢ x * y = y * x"]
+    greedy = TransformerPolicy(trained_policy.model, trained_policy.tokenizer, device="cpu",
+                               max_prompt_len=trained_policy.max_prompt_len,
+                               decoding=DecodingConfig(max_new_tokens=12))
+    before = greedy.generate(states, 1)
+    greedy.save(tmp_path / "ckpt")
+    assert (tmp_path / "ckpt" / "byte_tokenizer.json").is_file()
+    assert (tmp_path / "ckpt" / "policy_meta.json").is_file()
+    loaded = TransformerPolicy.load(tmp_path / "ckpt", device="cpu")
+    assert loaded.decoding == greedy.decoding and loaded.max_prompt_len == greedy.max_prompt_len
+    assert loaded.generate(states, 1) == before
+
+
+def test_load_bad_path(tmp_path):
+    with pytest.raises(FileNotFoundError, match="config.json"):
+        TransformerPolicy.load(tmp_path)
+
+
+def test_config_validation():
+    with pytest.raises(ValueError, match="divisible"):
+        PolicyModelConfig(n_embd=100, n_head=3)
+    with pytest.raises(ValueError, match="n_positions"):
+        PolicyModelConfig(n_positions=64)
+    with pytest.raises(ValueError, match="strategy"):
+        DecodingConfig(strategy="greedy")
+
+
+# ---- mixture --------------------------------------------------------------------------------------
+
+
+class _Fixed:
+    def __init__(self, cands):
+        self.cands = cands
+
+    def generate(self, states, k, premises=None):
+        return [list(self.cands)[:k] for _ in states]
+
+
+def test_mixture_merges_with_weights():
+    a = _Fixed([("simp", math.log(0.5)), ("rfl", math.log(0.4))])
+    b = _Fixed([("rfl", math.log(0.9)), ("omega", math.log(0.1))])
+    mix = MixturePolicy([(a, 0.5), (b, 0.5)])
+    (out,) = mix.generate(["⊢ x"], 3)
+    assert [t for t, _ in out] == ["rfl", "simp", "omega"]
+    assert math.isclose(out[0][1], math.log(0.9 * 0.5))
+    assert len(mix.generate(["⊢ x", "⊢ y"], 1)) == 2
+    with pytest.raises(ValueError, match="weights"):
+        MixturePolicy([(a, 0.0)])
+    mix2 = MixturePolicy([(PortfolioPolicy(), 1.0), (a, 2.0)])
+    assert isinstance(mix2, Policy)
+    assert mix2.generate(["⊢ True"], 2)[0][0][0] == "simp"
