@@ -19,11 +19,11 @@ from pathlib import Path
 
 from curriculum.config import CurriculumConfig
 from curriculum.store import Store
-from lean.build import find_package_root, module_file, source_dirs
+from lean.build import find_package_root
 from lean.config import LeanConfig
 from lean.errors import LeanAgentError
 from lean.server import LeanServer
-from lean.source import THEOREM_KEYWORDS, declarations, parse_header
+from lean.source import THEOREM_KEYWORDS, declarations
 from prover.attack import AttackError, attack_file, open_theorems, replace_proof, proof_text
 from prover.cli import premise_provider
 from prover.search import SearchConfig
@@ -53,26 +53,10 @@ class RoundMetrics:
 
 
 def project_files(root: Path) -> list[Path]:
-    """The project's .lean files, imports before importers (file order otherwise)."""
-    dirs = source_dirs(root)
-    files = sorted(p for d in dirs for p in d.rglob("*.lean")
-                   if ".lake" not in p.parts and p.name != "lakefile.lean" and "runs" not in p.relative_to(root).parts)
-    files = list(dict.fromkeys(files))
-    order, state = [], {}
+    """The package's module files, imports before importers (read from its lakefile)."""
+    from curriculum.project import list_modules
 
-    def visit(f: Path) -> None:
-        if state.get(f):
-            return
-        state[f] = 1
-        for imp in parse_header(f.read_text(errors="replace")).imports:
-            g = module_file(imp, dirs)
-            if g is not None and g in files:
-                visit(g)
-        order.append(f)
-
-    for f in files:
-        visit(f)
-    return order
+    return [m.path for m in list_modules(root)]
 
 
 def materialize_bundled_open_view(dest: Path) -> Path:
@@ -95,7 +79,8 @@ def materialize_bundled_open_view(dest: Path) -> Path:
 
 
 class Manager:
-    def __init__(self, project: Path, config: CurriculumConfig, *, out: Path | None = None, log=None):
+    def __init__(self, project: Path, config: CurriculumConfig, *, out: Path | None = None, log=None,
+                 server: LeanServer | None = None):
         project = Path(project)
         if not project.exists():
             raise ProjectPathError(f"project folder {project} does not exist; pass a Lake package folder (with lakefile.lean)")
@@ -109,7 +94,10 @@ class Manager:
         self.store = Store(self.out / "store.sqlite")
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
         self.lean_config = LeanConfig() if not config.workers else LeanConfig(num_workers=config.workers)
-        self.server = LeanServer(self.lean_config)
+        self._own_server = server is None
+        self.server = server or LeanServer(self.lean_config)
+        if server is not None:
+            self.lean_config = server.config
         self.policy = self._initial_policy()
 
     # ---- policy ------------------------------------------------------------------------------
@@ -263,5 +251,6 @@ class Manager:
         return failed / len(sample)
 
     def close(self) -> None:
-        self.server.close()
+        if self._own_server:
+            self.server.close()
         self.store.close()

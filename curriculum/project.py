@@ -15,6 +15,7 @@ everything those import from the project, transitively.
 """
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -376,6 +377,7 @@ def list_modules(root: Path | str) -> list[ModuleInfo]:
 # theorems
 # ---------------------------------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=8)
 def _mask_comments_only(text: str) -> str:
     """Like `lean.source._mask`, but only comments are blanked: string literals are kept."""
     masked = _mask(text)
@@ -409,6 +411,23 @@ def _mask_comments_only(text: str) -> str:
         else:
             i += 1
     return "".join(out)
+
+
+def trimmed_end(text: str, decl, masked: str | None = None) -> int:
+    """`decl.end` without trailing comment-only lines (lean.source counts column-0 comments that follow
+    a declaration as part of it)."""
+    masked = _mask(text) if masked is None else masked
+    end = decl.end
+    while end > decl.keyword_start and masked[end - 1] in " \t\r\n":
+        end -= 1
+    return end
+
+
+def proof_text(text: str, decl, masked: str | None = None) -> str | None:
+    """The proof after `:=`, stripped, without trailing comment lines; None without `:=`."""
+    if decl.assign is None:
+        return None
+    return text[decl.assign + 2:trimmed_end(text, decl, masked)].strip()
 
 
 _CONTINUATION = ("|", "<;>", ")", "]", "}", "⟩")
@@ -470,6 +489,7 @@ def list_theorems(root: Path | str, modules: list[ModuleInfo] | None = None) -> 
     out: list[TheoremInfo] = []
     for mod in modules:
         text = mod.path.read_text(encoding="utf-8", errors="replace")
+        masked = _mask(text)
         for d in declarations(text):
             if not d.full_name or d.kind in ("example", "instance"):
                 continue
@@ -481,9 +501,10 @@ def list_theorems(root: Path | str, modules: list[ModuleInfo] | None = None) -> 
             seen[d.full_name] = (mod.path, d.line, private)
             if d.kind not in THEOREM_KEYWORDS:
                 continue
-            blocks = tactic_blocks(text, d.assign, d.end)
+            end = trimmed_end(text, d, masked)
+            blocks = tactic_blocks(text, d.assign, end)
             out.append(TheoremInfo(d.full_name, mod.name, mod.path, d.line, d.statement(text), d.is_sorry(text),
-                                   d.proof(text), len(blocks) if blocks else 0, d.kind))
+                                   proof_text(text, d, masked), len(blocks) if blocks else 0, d.kind))
     return out
 
 

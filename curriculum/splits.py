@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from curriculum.project import LAKEFILES, ProjectError, list_modules, list_theorems
+from curriculum.project import LAKEFILES, ProjectError, list_modules, list_theorems, trimmed_end
 from lean.source import declarations
 
 _MARKER = ".open_view.json"
@@ -58,7 +58,7 @@ def sorry_out(text: str, names: set[str]) -> tuple[str, set[str]]:
         if d.full_name in names:
             if d.assign is None:
                 raise ProjectError(f"line {d.line}: {d.full_name} has no `:=` proof to replace (equation-style)")
-            edits.append((d.assign + 2, d.end))
+            edits.append((d.assign + 2, trimmed_end(text, d)))
             done.add(d.full_name)
     for start, end in sorted(edits, reverse=True):
         text = text[:start] + " by\n  sorry" + text[end:]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from curriculum.project import TheoremInfo, list_theorems, tactic_blocks
+from curriculum.project import TheoremInfo, list_theorems, tactic_blocks, trimmed_end
 from lean.config import LeanConfig
 from lean.dojo import Dojo, Theorem
 from lean.errors import LeanAgentError
@@ -44,7 +44,7 @@ def theorem_tactics(thm: TheoremInfo) -> list[str] | None:
     decl = find_theorem(text, thm.full_name)
     if decl is None:
         return None
-    return tactic_blocks(text, decl.assign, decl.end)
+    return tactic_blocks(text, decl.assign, trimmed_end(text, decl))
 
 
 def trace_theorem(thm: TheoremInfo, root: Path, server=None, config: LeanConfig | None = None,

@@ -210,9 +210,15 @@ def _arrow_count(target: str) -> int:
     return count
 
 
+def _is_universe(ty: str) -> bool:
+    """`α : Type u`, `P : Prop`: type/proposition variables, not data and not facts."""
+    return bool(re.match(r"^(Prop|Type|Sort)(\b|\*|_)", ty))
+
+
 def _is_data_type(ty: str) -> bool:
+    """Heuristic: an inductive-looking type (Nat, List α, a user structure), not a proposition."""
     head = ty.split()[0] if ty.split() else ""
-    return head in _INDUCTIVE_HEADS or (not _PROP_MARKERS.search(ty) and head[:1].isupper() and head != "Prop")
+    return head in _INDUCTIVE_HEADS or (not _PROP_MARKERS.search(ty) and head[:1].isupper() and not _is_universe(ty))
 
 
 @dataclass(frozen=True)
@@ -260,25 +266,28 @@ class PortfolioPolicy:
                 if len(names) > 1:
                     cands.append((f"intro {names[0]}", _PRIOR["intro"] - 1.0))
                 cands.append(("intros", _PRIOR["intros"]))
+            # `P : Prop` makes `hp : P` a fact, not data to induct on
+            prop_vars = {n for names, ty in g.hypotheses if ty == "Prop" for n in names}
             for rank, (names, ty) in enumerate(reversed(g.hypotheses)):
+                is_data = _is_data_type(ty) and ty.split()[0] not in prop_vars
                 # later hypotheses are usually the relevant ones: small bonus by recency
                 bonus = -0.05 * rank
                 for n in names:
-                    if not _IDENT.match(n) or n.startswith("inst"):
+                    if not _IDENT.match(n) or n.startswith("inst") or _is_universe(ty):
                         continue
                     if ty == tgt:
                         cands.append((f"exact {n}", _PRIOR["exact_hyp"] + bonus))
-                    if _is_data_type(ty):
+                    if is_data:
                         cands.append((f"induction {n}", _PRIOR["induction"] + bonus))
                         cands.append((f"cases {n}", _PRIOR["cases"] + bonus))
-                    elif _PROP_MARKERS.search(ty) or ty:
+                    elif ty:
                         cands.append((f"simp [{n}]", _PRIOR["simp_hyp"] + bonus))
                         if re.search(r"[∧∨∃↔]", ty):
                             cands.append((f"cases {n}", _PRIOR["cases_prop"] + bonus))
         for rank, p in enumerate(list(premises)[: self.max_premises]):
-            if not p.strip() or any(c.isspace() for c in p.strip()):
-                continue
             p = p.strip()
+            if not _IDENT.match(p):  # only plain names: anything else could inject tactic syntax
+                continue
             bonus = -0.1 * rank
             cands += [
                 (f"simp [{p}]", _PRIOR["premise_simp"] + bonus),
@@ -416,11 +425,17 @@ def truncate_state(state: str, budget: int, count: Any) -> str:
             else:
                 hi = mid - 1
         return tgt[:lo]
+    # per-line counts are (nearly) additive; one exact check at the end fixes tokenizer merges
     kept: list[str] = []
+    used = count(tgt)
     for hyp in reversed(before):
-        if count("\n".join([hyp, *kept, tgt])) > budget:
+        cost = count(hyp + "\n")
+        if used + cost > budget:
             break
         kept.insert(0, hyp)
+        used += cost
+    while kept and count("\n".join([*kept, tgt])) > budget:
+        kept.pop(0)
     return "\n".join([*kept, tgt])
 
 

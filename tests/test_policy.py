@@ -291,3 +291,28 @@ def test_mixture_merges_with_weights():
     mix2 = MixturePolicy([(PortfolioPolicy(), 1.0), (a, 2.0)])
     assert isinstance(mix2, Policy)
     assert mix2.generate(["⊢ True"], 2)[0][0][0] == "simp"
+
+
+def test_seq2seq_checkpoint_roundtrip(tmp_path):
+    """Any local encoder-decoder checkpoint loads through AutoModelForSeq2SeqLM and generates."""
+    from transformers import T5Config, T5ForConditionalGeneration
+
+    torch.manual_seed(0)
+    cfg = T5Config(vocab_size=260, d_model=32, d_ff=64, num_layers=1, num_decoder_layers=1, num_heads=2,
+                   d_kv=16, pad_token_id=256, eos_token_id=258, decoder_start_token_id=256)
+    pol = TransformerPolicy(T5ForConditionalGeneration(cfg), ByteTokenizer(), device="cpu",
+                            decoding=DecodingConfig(max_new_tokens=8))
+    states = ["⊢ True", "n : Nat\n⊢ n = n"]
+    before = pol.generate(states, 2)
+    pol.save(tmp_path / "s2s")
+    loaded = TransformerPolicy.load(tmp_path / "s2s", device="cpu")
+    assert loaded.is_seq2seq
+    assert loaded.generate(states, 2) == before
+
+
+def test_policy_module_does_not_import_lean():
+    import subprocess
+    import sys
+
+    code = "import sys, prover.policy, prover.premises; assert 'lean' not in sys.modules"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -33,7 +33,7 @@ def _fail(msg: str) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from prover.policy import TransformerPolicy
+    from prover.policy import PolicyModelConfig, TransformerPolicy
     from training.config import ConfigError, SFTConfig
     from training.data import DataError, load_examples
     from training.trainer import SFTTrainer
@@ -57,7 +57,7 @@ def _train(args: argparse.Namespace) -> int:
         except (FileNotFoundError, OSError, ValueError) as e:
             return _fail(f"--from {args.parent}: {e}")
     else:
-        policy = TransformerPolicy.from_scratch()
+        policy = TransformerPolicy.from_scratch(PolicyModelConfig(device=config.device))
 
     def log(step: int, loss: float) -> None:
         if not args.json:

@@ -1,0 +1,171 @@
+"""Throughput of the Lean environment, measured side by side in one run. Prints one JSON object.
+
+(a) steps/s through `Dojo.run_tac` on a set of multi-step proofs, against the raw elaboration time of
+    the same proofs as one file in the same Lean (a warm worker: the file with proofs minus the same
+    file with every proof `sorry`, so the imports are not counted). `overhead_ratio` = Dojo / raw.
+(b) scaling from 1 to 2 parallel workers on the same step workload.
+(c) time to the first proof state from a cold cache (download + patch + start) and from a warm one.
+(d) the worker's resident memory after 500 steps.
+
+    python benchmarks/env_throughput.py [--skip-cold] [--soak-steps 500]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from lean import Dojo, LeanConfig, LeanServer, ProofFinished, TacticState, Theorem
+from lean.dojo import document_header
+from lean import leanmeta
+
+PROOFS = {
+    "and_swap": ("(p q : Prop) (hp : p) (hq : q) : q ∧ p", ["constructor", "exact hq", "exact hp"]),
+    "imp_chain": ("(p q r : Prop) (f : p → q) (g : q → r) : p → r", ["intro hp", "apply g", "apply f", "exact hp"]),
+    "add_comm3": ("(a b c : Nat) : a + b + c = c + b + a", ["rw [Nat.add_comm a b]", "rw [Nat.add_comm]", "rw [Nat.add_assoc]"]),
+    "rev_rev": ("(xs : List Nat) : xs.reverse.reverse = xs", ["induction xs with\n| nil => rfl\n| cons x xs ih => simp"]),
+    "len_app": ("(xs ys : List Nat) : (xs ++ ys).length = xs.length + ys.length", ["induction xs with\n| nil => simp\n| cons x xs ih => simp", ]),
+    "or_comm'": ("(p q : Prop) : p ∨ q → q ∨ p", ["intro h", "cases h with\n| inl hp => exact Or.inr hp\n| inr hq => exact Or.inl hq"]),
+    "exists_ex": ("(n : Nat) : ∃ m, m > n", ["refine ⟨n + 1, ?_⟩", "omega"]),
+    "and_assoc'": ("(p q r : Prop) : (p ∧ q) ∧ r → p ∧ (q ∧ r)", ["intro h", "obtain ⟨⟨hp, hq⟩, hr⟩ := h", "exact ⟨hp, hq, hr⟩"]),
+    "mul_two": ("(n : Nat) : n * 2 = n + n", ["omega"]),
+    "le_succ": ("(n m : Nat) (h : n ≤ m) : n ≤ m + 1", ["have h2 : m ≤ m + 1 := Nat.le_succ m", "exact Nat.le_trans h h2"]),
+}
+
+
+def write_file(path: Path, with_proofs: bool) -> None:
+    parts = []
+    for name, (stmt, tacs) in PROOFS.items():
+        body = "\n".join("  " + "\n  ".join(t.split("\n")) for t in tacs) if with_proofs else "  sorry"
+        parts.append(f"theorem {name} {stmt} := by\n{body}\n")
+    path.write_text("\n".join(parts))
+
+
+def raw_elaboration_seconds(server: LeanServer, folder: Path, repeats: int = 5) -> float:
+    """Warm worker, same header as the Dojo documents: (file with proofs) - (file with sorry)."""
+    full, empty = folder / "Full.lean", folder / "Empty.lean"
+    write_file(full, True)
+    write_file(empty, False)
+    header, start = document_header(full.read_text())
+    w = server.acquire((), (folder,), header)
+    try:
+        def doc(p: Path, nonce: int) -> str:
+            t = p.read_text()
+            return header + leanmeta.PRELUDE + f"\n-- {nonce}\nset_option maxHeartbeats {200000 + nonce} in\ntheorem bench_nonce_{nonce} : True := trivial\n" + t[start:]
+
+        w.elaborate(doc(full, 0), 300, header=header)  # warm-up
+        times = []
+        for i in range(1, repeats + 1):
+            e_full = w.elaborate(doc(full, 2 * i), 120, header=header)
+            assert not [d for d in e_full.diagnostics if d.is_error], e_full.diagnostics
+            e_empty = w.elaborate(doc(empty, 2 * i + 1), 120, header=header)
+            times.append(e_full.seconds - e_empty.seconds)
+        times.sort()
+        return times[len(times) // 2]
+    finally:
+        server.release(w)
+
+
+def dojo_pass(server: LeanServer, path: Path, names: list[str]) -> tuple[float, int]:
+    """Run every proof step by step through run_tac (warm Dojo per theorem); seconds in run_tac, steps."""
+    total, steps = 0.0, 0
+    for name in names:
+        _, tacs = PROOFS[name]
+        with Dojo(Theorem(path, name), server=server) as (dojo, s):
+            for t in tacs:
+                t0 = time.perf_counter()
+                s = dojo.run_tac(s, t)
+                total += time.perf_counter() - t0
+                steps += 1
+            assert isinstance(s, ProofFinished), (name, s)
+    return total, steps
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--skip-cold", action="store_true")
+    ap.add_argument("--soak-steps", type=int, default=500)
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    out: dict = {"lean": None}
+    folder = Path(tempfile.mkdtemp(prefix="envbench-"))
+    path = folder / "Bench.lean"
+    write_file(path, False)
+    names = list(PROOFS)
+
+    # (c) cold cache: a fresh cache folder, install + first state, in a subprocess
+    if not args.skip_cold:
+        cold_cache = Path(tempfile.mkdtemp(prefix="envbench-cache-"))
+        code = ("import time,sys; t=time.time(); from lean import Dojo, Theorem;"
+                f"d=Dojo(Theorem({str(path)!r}, 'and_swap')); s=d.start(); print(time.time()-t); d.close()")
+        t0 = time.time()
+        r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, LEAN_AGENT_CACHE=str(cold_cache)),
+                           capture_output=True, text=True)
+        out["cold_start_to_first_state_s"] = round(time.time() - t0, 2) if r.returncode == 0 else f"failed: {r.stderr[-300:]}"
+        shutil.rmtree(cold_cache, ignore_errors=True)
+    t0 = time.time()
+    r = subprocess.run([sys.executable, "-c", ("from lean import Dojo, Theorem;"
+                        f"d=Dojo(Theorem({str(path)!r}, 'and_swap')); s=d.start(); d.close()")], capture_output=True, text=True)
+    out["warm_cache_to_first_state_s"] = round(time.time() - t0, 2) if r.returncode == 0 else f"failed: {r.stderr[-300:]}"
+
+    server = LeanServer(LeanConfig(num_workers=2))
+    try:
+        out["lean"] = server.toolchain.version
+        # (a) overhead against raw elaboration, interleaved to share machine noise
+        dojo_pass(server, path, names)  # warm-up: workers started, prelude compiled
+        raws, dojos, steps = [], [], 0
+        for _ in range(args.repeats):
+            raws.append(raw_elaboration_seconds(server, folder, repeats=3))
+            d, steps = dojo_pass(server, path, names)
+            dojos.append(d)
+        raw, dj = sorted(raws)[len(raws) // 2], sorted(dojos)[len(dojos) // 2]
+        out["a_steps"] = steps
+        out["a_raw_elaboration_s"] = round(raw, 4)
+        out["a_dojo_run_tac_s"] = round(dj, 4)
+        out["a_steps_per_s"] = round(steps / dj, 2)
+        out["overhead_ratio"] = round(dj / raw, 3) if raw > 0 else None
+
+        # (b) 1 vs 2 workers on the same step workload (each lane replays all proofs)
+        def lane(times: list) -> None:
+            times.append(dojo_pass(server, path, names)[0])
+
+        t0 = time.time()
+        lane([])
+        lane([])
+        one = time.time() - t0
+        t0 = time.time()
+        ths = [threading.Thread(target=lane, args=([],)) for _ in range(2)]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        two = time.time() - t0
+        out["b_1_worker_s"] = round(one, 3)
+        out["b_2_workers_s"] = round(two, 3)
+        out["b_scaling_1_to_2"] = round(one / two, 3)
+
+        # (d) memory after N steps
+        with Dojo(Theorem(path, "len_app"), server=server) as (dojo, s0):
+            tacs = ["intro", "simp", "induction xs", "omega", "rfl", "constructor", "cases ys"]
+            t0 = time.time()
+            for i in range(args.soak_steps):
+                dojo.run_tac(s0, tacs[i % len(tacs)])
+            out["d_soak_steps"] = args.soak_steps
+            out["d_soak_steps_per_s"] = round(args.soak_steps / (time.time() - t0), 2)
+            out["d_rss_mb_after_soak"] = round(dojo.worker.rss_mb(), 1)
+            out["d_restarts"] = dojo.stats["restarts"]
+    finally:
+        server.close()
+        shutil.rmtree(folder, ignore_errors=True)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()

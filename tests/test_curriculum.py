@@ -1,0 +1,160 @@
+"""The curriculum manager and daemon on a small fixture Lake package, against the real Lean."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from curriculum.config import CurriculumConfig, CurriculumConfigError
+from curriculum.manager import Manager, ProjectPathError
+from lean.dojo import file_errors
+
+A = """\
+module
+@[expose] public section
+namespace Fix
+
+def double (n : Nat) : Nat := n + n
+
+theorem double_eq (n : Nat) : double n = 2 * n := by
+  unfold double
+  omega
+
+theorem and_pair (p q : Prop) (hp : p) (hq : q) : p ∧ q := by
+  sorry
+
+end Fix
+end
+"""
+
+B = """\
+module
+public import Fix.A
+@[expose] public section
+namespace Fix
+
+theorem swap_pair (p q : Prop) (hp : p) (hq : q) : q ∧ p := by
+  sorry
+
+end Fix
+end
+"""
+
+
+def make_project(root: Path) -> Path:
+    (root / "Fix").mkdir(parents=True)
+    (root / "lakefile.lean").write_text("import Lake\nopen Lake DSL\n\npackage fix where\n\nlean_lib Fix where\n  roots := #[`Fix.A, `Fix.B]\n")
+    (root / "Fix" / "A.lean").write_text(A)
+    (root / "Fix" / "B.lean").write_text(B)
+    return root
+
+
+def test_bad_config_and_project_errors(tmp_path):
+    with pytest.raises(CurriculumConfigError, match="unknown setting.*valid settings are"):
+        CurriculumConfig.from_dict({"roundz": 3})
+    with pytest.raises(CurriculumConfigError, match="rounds"):
+        CurriculumConfig(rounds=0)
+    bad = tmp_path / "c.yaml"
+    bad.write_text("budget: [1, 2")
+    with pytest.raises(CurriculumConfigError, match="not valid YAML"):
+        CurriculumConfig.from_yaml(bad)
+    bad.write_text("budget: fast\n")
+    with pytest.raises(CurriculumConfigError, match="budget must be a number"):
+        CurriculumConfig.from_yaml(bad)
+    with pytest.raises(ProjectPathError, match="does not exist"):
+        Manager(tmp_path / "nowhere", CurriculumConfig(out=str(tmp_path / "o")))
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ProjectPathError, match="lakefile"):
+        Manager(tmp_path / "empty", CurriculumConfig(out=str(tmp_path / "o")))
+
+
+@pytest.mark.lean
+def test_round_proves_writes_back_stores_and_trains(tmp_path, lean_server):
+    root = make_project(tmp_path / "proj")
+    cfg = CurriculumConfig(rounds=1, budget=60, max_expansions=40, train_steps=4, train_batch_size=4,
+                           forgetting_sample=0, out=str(tmp_path / "out"), device="cpu")
+    m = Manager(root, cfg, server=lean_server, log=lambda *_: None)
+    try:
+        metrics = m.run()
+    finally:
+        m.close()
+    assert len(metrics) == 1
+    r = metrics[0]
+    assert r.open == 2 and r.proved_this_round == 2 and r.proved_total == 2
+    assert r.train_examples >= 2 and r.train_loss is not None
+    for f in ("A.lean", "B.lean"):
+        text = (root / "Fix" / f).read_text()
+        assert "sorry" not in text
+        assert file_errors(root / "Fix" / f, text, server=lean_server) == []
+    db = sqlite3.connect(tmp_path / "out" / "store.sqlite")
+    assert db.execute("SELECT COUNT(*) FROM edges").fetchone()[0] > 0
+    assert db.execute("SELECT COUNT(*) FROM proofs WHERE written=1").fetchone()[0] == 2
+    assert json.loads((tmp_path / "out" / "metrics.jsonl").read_text().splitlines()[0])["proved_this_round"] == 2
+    assert (tmp_path / "out" / "policy" / "manifest.json").exists()
+
+
+def _wait(pred, timeout: float, what: str):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def _proofs(db: Path) -> dict:
+    if not db.exists():
+        return {}
+    con = sqlite3.connect(db, timeout=30)
+    try:
+        return dict(con.execute("SELECT theorem, written FROM proofs"))
+    except sqlite3.OperationalError:
+        return {}
+    finally:
+        con.close()
+
+
+@pytest.mark.lean
+@pytest.mark.slow
+def test_daemon_picks_up_new_sorry_and_survives_kill9(tmp_path):
+    root = make_project(tmp_path / "proj")
+    out = tmp_path / "out"
+    db = out / "store.sqlite"
+    cmd = [sys.executable, "-m", "curriculum.cli", "daemon", str(root), "--out", str(out), "--budget", "60",
+           "--workers", "1", "--no-learning"]
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    log = open(tmp_path / "daemon.log", "w")
+    p = subprocess.Popen(cmd, stdout=log, stderr=log, env=env, start_new_session=True)
+    try:
+        _wait(lambda: _proofs(db).get("Fix.and_pair") == 1, 400, "the daemon to prove and write Fix.and_pair")
+        # a person adds a new sorry while the daemon runs
+        a = root / "Fix" / "A.lean"
+        a.write_text(a.read_text().replace("end Fix", "theorem or_left' (p q : Prop) (hp : p) : p ∨ q := by\n  sorry\n\nend Fix"))
+        _wait(lambda: _proofs(db).get("Fix.or_left'") == 1, 400, "the daemon to pick up the new sorry")
+    finally:
+        os.killpg(p.pid, signal.SIGKILL)  # kill -9, whatever it is doing
+        p.wait()
+    assert "sorry" not in (root / "Fix" / "A.lean").read_text().split("or_left'")[1]
+    before = _proofs(db)
+    # restart: nothing lost, the store opens, the daemon resumes and stops cleanly on SIGTERM
+    p = subprocess.Popen(cmd, stdout=log, stderr=log, env=env, start_new_session=True)
+    try:
+        _wait(lambda: "resumed_files" in (tmp_path / "daemon.log").read_text().split("event=started")[-1], 120, "restart")
+        time.sleep(3)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=120) == 0
+    finally:
+        if p.poll() is None:
+            os.killpg(p.pid, signal.SIGKILL)
+    assert _proofs(db) == before
+    assert "event=stopped" in (tmp_path / "daemon.log").read_text()
+    for f in ("A.lean", "B.lean"):
+        assert file_errors(root / "Fix" / f, (root / "Fix" / f).read_text()) == []

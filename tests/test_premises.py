@@ -1,0 +1,85 @@
+"""Premise retrieval: BM25 ranking, incremental updates, JSON round trip."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from prover.premises import PremiseIndex, tokenize
+
+LEMMAS = {
+    "List.reverse_append": "∀ (as bs : List α), (as ++ bs).reverse = bs.reverse ++ as.reverse",
+    "Nat.add_comm": "∀ (n m : Nat), n + m = m + n",
+    "Nat.mul_comm": "∀ (n m : Nat), n * m = m * n",
+    "Nat.le_refl": "∀ (n : Nat), n ≤ n",
+    "List.length_append": "∀ (as bs : List α), (as ++ bs).length = as.length + bs.length",
+}
+
+
+def make_index() -> PremiseIndex:
+    idx = PremiseIndex()
+    for name, stmt in LEMMAS.items():
+        idx.add(name, stmt)
+    return idx
+
+
+def test_tokenize_splits_dotted_names_and_keeps_operators():
+    toks = tokenize("(xs ++ ys).reverse ≤ Nat.succ n")
+    assert "Nat.succ" in toks and "succ" in toks and "Nat" in toks
+    assert "≤" in toks and "reverse" in toks
+
+
+def test_retrieve_ranks_relevant_first():
+    idx = make_index()
+    assert idx.retrieve("xs ys : List Nat\n⊢ (xs ++ ys).reverse = ys.reverse ++ xs.reverse", 1) == ["List.reverse_append"]
+    assert idx.retrieve("a b : Nat\n⊢ a * b = b * a", 1) == ["Nat.mul_comm"]
+    assert idx.retrieve("⊢ (xs ++ ys).length = xs.length + ys.length", 2)[0] == "List.length_append"
+    assert idx.retrieve("⊢ zzz", 3) == []
+    assert len(idx.retrieve("n : Nat ⊢ n + n = n", 10)) <= len(LEMMAS)
+    assert "Nat.mul_comm" not in idx.retrieve("⊢ a * b = b * a", 5, exclude={"Nat.mul_comm"})
+
+
+def test_add_replace_remove():
+    idx = make_index()
+    idx.remove("Nat.mul_comm")
+    assert "Nat.mul_comm" not in idx and len(idx) == len(LEMMAS) - 1
+    assert "Nat.mul_comm" not in idx.retrieve("⊢ a * b = b * a", 5)
+    with pytest.raises(KeyError, match="not in the index"):
+        idx.remove("Nat.mul_comm")
+    idx.add("Nat.add_comm", "something else entirely")
+    assert len(idx) == len(LEMMAS) - 1
+    with pytest.raises(ValueError):
+        idx.add("", "x")
+
+
+def test_incremental_equals_fresh_build():
+    idx = make_index()
+    idx.add("Extra.thing", "foo = bar")
+    idx.remove("Extra.thing")
+    fresh = make_index()
+    q = "⊢ (xs ++ ys).length = n + m"
+    assert idx.scores(q) == pytest.approx(fresh.scores(q))
+
+
+names = st.from_regex(r"[A-Z][a-z]{0,4}(\.[a-z_]{1,6}){0,2}", fullmatch=True)
+
+
+@given(st.dictionaries(names, st.text(max_size=60), max_size=8), st.text(max_size=60))
+def test_json_roundtrip(premises, query):
+    idx = PremiseIndex()
+    for n, s in premises.items():
+        idx.add(n, s)
+    back = PremiseIndex.from_json(json.loads(json.dumps(idx.to_json())))
+    assert back.names() == idx.names()
+    assert back.retrieve(query, 5) == idx.retrieve(query, 5)
+
+
+def test_save_load_file(tmp_path):
+    idx = make_index()
+    idx.save(tmp_path / "premises.json")
+    back = PremiseIndex.load(tmp_path / "premises.json")
+    assert back.retrieve("⊢ a * b = b * a", 2) == idx.retrieve("⊢ a * b = b * a", 2)
+    with pytest.raises(ValueError, match="premises"):
+        PremiseIndex.from_json({"nope": 1})

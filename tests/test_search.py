@@ -1,0 +1,108 @@
+"""Best-first search and `prover attack` against the real Lean."""
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lean import Dojo, ProofFinished, Theorem
+from lean.dojo import file_errors
+from prover.attack import attack_file
+from prover.cli import main as prover_main
+from prover.policy import PortfolioPolicy
+from prover.search import BestFirstSearch, SearchConfig
+
+pytestmark = pytest.mark.lean
+
+
+def test_search_finds_a_three_step_proof(demo_file, lean_server):
+    search = BestFirstSearch(PortfolioPolicy(), SearchConfig(time_budget=60, max_expansions=50))
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        res = search.search([dojo], s0, "and_swap")
+        assert res.proved and len(res.proof) >= 3, res.proof
+        assert isinstance(dojo.check_proof(res.proof), ProofFinished)
+        assert len(res.proof_states) == len(res.proof)
+        kinds = {e.result for e in res.edges}
+        assert "proved" in kinds and "state" in kinds
+        on_path = [e for e in res.edges_json() if e["on_proof_path"]]
+        assert [e["tactic"] for e in on_path][-1] == res.proof[-1]
+
+
+def test_budgets_are_honoured(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "two_plus_two_five"), server=lean_server) as (dojo, s0):
+        res = BestFirstSearch(PortfolioPolicy(), SearchConfig(time_budget=600, max_expansions=2)).search([dojo], s0)
+        assert not res.proved and res.expansions <= 2 and res.stop_reason in ("expansion budget", "queue exhausted")
+        res = BestFirstSearch(PortfolioPolicy(), SearchConfig(time_budget=1.5, max_expansions=10_000)).search([dojo], s0)
+        assert not res.proved and res.wall_s < 1.5 + 25  # one in-flight tactic may finish after the deadline
+
+
+class ShuffledPortfolio:
+    """The portfolio's candidates in a random order: exercises many search paths."""
+
+    def __init__(self, seed: int):
+        self.rng, self.base = random.Random(seed), PortfolioPolicy()
+
+    def generate(self, states, k, premises=None):
+        out = []
+        for cands in self.base.generate(states, 12, premises):
+            cands = list(cands)
+            self.rng.shuffle(cands)
+            out.append([(t, -float(i)) for i, (t, _) in enumerate(cands[:k])])
+        return out
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.integers(0, 10_000), st.sampled_from(["and_swap", "and_imp_comm", "two_plus_two_five", "add_zero'"]))
+def test_search_invariants(seed, name, demo_file, lean_server):
+    search = BestFirstSearch(ShuffledPortfolio(seed), SearchConfig(time_budget=30, max_expansions=6, num_samples=4, batch_size=2))
+    with Dojo(Theorem(demo_file, name), server=lean_server) as (dojo, s0):
+        res = search.search([dojo], s0, name)
+        expanded = {e.state for e in res.edges}
+        assert len(expanded) <= res.expansions  # no state expanded twice (each expansion adds edges from one state)
+        if res.proved:
+            assert isinstance(dojo.check_proof(res.proof), ProofFinished)
+        if name == "two_plus_two_five":
+            assert not res.proved
+
+
+def test_attack_cli_writes_verified_proofs(demo_file, lean_server, capsys, monkeypatch):
+    import prover.attack as attack_mod
+
+    monkeypatch.setattr(attack_mod, "default_server", lambda config=None: lean_server)
+    before = demo_file.read_text()
+    code = prover_main(["attack", str(demo_file), "--theorem", "and_swap", "--theorem", "add_zero'",
+                        "--budget", "60", "--json", "--write", "--workers", "1"])
+    out = [json.loads(l) for l in capsys.readouterr().out.splitlines() if l.startswith("{")]
+    assert code == 0
+    assert [o["theorem"] for o in out] == ["and_swap", "add_zero'"]
+    for o in out:
+        assert set(o) == {"theorem", "proved", "proof", "expansions", "lean_s", "model_s", "wall_s"}
+        assert o["proved"] and isinstance(o["proof"], str)
+    after = demo_file.read_text()
+    assert after != before and "theorem two_plus_two_five : (2 : Nat) + 2 = 5 := by\n  sorry" in after
+    assert "/-! A small standalone file" in after  # formatting kept
+    assert file_errors(demo_file, after, server=lean_server) == []
+
+
+def test_attack_bad_inputs_leave_file_untouched(demo_file, tmp_path, capsys):
+    before = demo_file.read_text()
+    assert prover_main(["attack", str(demo_file), "--theorem", "no_such_theorem"]) == 2
+    assert "no theorem named 'no_such_theorem'" in capsys.readouterr().err
+    assert prover_main(["attack", str(tmp_path / "Nope.lean")]) == 2
+    assert prover_main(["attack", str(demo_file), "--model", str(tmp_path / "no-model")]) == 2
+    assert "model path" in capsys.readouterr().err
+    assert demo_file.read_text() == before
+
+
+def test_attack_all_uses_earlier_proofs(tmp_path, lean_server):
+    f = tmp_path / "Chain.lean"
+    f.write_text("theorem step1 (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  sorry\n\n"
+                 "theorem step2 (p q : Prop) (hp : p) (hq : q) : p ∧ q := by\n  sorry\n")
+    report = attack_file(f, None, PortfolioPolicy(), search_config=SearchConfig(time_budget=60, max_expansions=30),
+                         server=lean_server, write=False)
+    assert [r.theorem for r in report.results] == ["step1", "step2"]
+    assert all(r.proved for r in report.results)
+    assert report.new_text.count("sorry") == 0
