@@ -16,7 +16,7 @@ from pathlib import Path
 
 from curriculum.manager import Manager, project_files
 from prover.attack import AttackError, attack_file, open_theorems
-from prover.cli import premise_provider
+from prover.context import premise_provider
 from lean.errors import LeanAgentError
 
 

@@ -25,7 +25,7 @@ from lean.errors import LeanAgentError
 from lean.server import LeanServer
 from lean.source import THEOREM_KEYWORDS, declarations
 from prover.attack import AttackError, attack_file, open_theorems, replace_proof, proof_text
-from prover.cli import premise_provider
+from prover.context import premise_provider
 from prover.search import SearchConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -112,7 +112,7 @@ class Manager:
 
             if self.config.model:
                 self.model = TransformerPolicy.load(self.config.model, device=self.config.device)
-            elif (ckpt / "meta.json").exists() or (ckpt / "config.json").exists():
+            elif (ckpt / "policy_meta.json").exists():
                 self.model = TransformerPolicy.load(str(ckpt), device=self.config.device)  # resume
         except Exception as e:
             self.log(f"could not load the policy checkpoint ({e}); starting from the portfolio alone")
@@ -141,12 +141,12 @@ class Manager:
                     continue
                 if self._out_of_time(t_run):
                     break
-                deadline_left = self._time_left(t_run)
                 targets = self._order(f, open_now[f])
-                budget = self.config.budget if deadline_left is None else max(1.0, min(self.config.budget, deadline_left / max(1, len(targets))))
+                left = self._time_left(t_run)
+                deadline = None if left is None else time.time() + left
                 self.log(f"round {r}: {f.relative_to(self.root)}: {len(targets)} open theorems")
                 try:
-                    report = attack_file(f, targets, self.policy, search_config=self._search_config(budget),
+                    report = attack_file(f, targets, self.policy, search_config=self._search_config(self.config.budget), deadline=deadline,
                                          lean_config=self.lean_config, server=self.server, num_workers=self.lean_config.num_workers,
                                          write=self.config.write, premises_for_file=premise_provider(f),
                                          on_result=lambda res, f=f, r=r: self._record(res, f, r))
@@ -203,11 +203,11 @@ class Manager:
         new = self.store.examples(trained=False)
         if not new:
             return 0, None
-        from prover.policy import TransformerPolicy
+        from prover.policy import PolicyModelConfig, TransformerPolicy
         from training import Example, SFTConfig, SFTTrainer
 
         if self.model is None:
-            self.model = TransformerPolicy.from_scratch()
+            self.model = TransformerPolicy.from_scratch(PolicyModelConfig(device=self.config.device, seed=self.config.seed))
         old = [Example(**e) for e in self.store.examples(trained=True)]
         cfg = SFTConfig(max_steps=self.config.train_steps, batch_size=self.config.train_batch_size,
                         replay_fraction=0.5 if old else 0.0, seed=self.config.seed, device=self.config.device)

@@ -10,7 +10,8 @@ import hashlib
 import os
 import tempfile
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -77,8 +78,10 @@ def atomic_write(path: Path, text: str, expected_digest: str) -> None:
 def attack_file(path: Path, targets: list[str] | None, policy, *, search_config: SearchConfig | None = None,
                 lean_config: LeanConfig | None = None, server: LeanServer | None = None, num_workers: int = 1,
                 write: bool = False, premises_for_file: Callable[[str, str], Callable[[str], list[str]]] | None = None,
-                on_result: Callable[[SearchResult], None] | None = None, on_start: Callable[[str], None] | None = None) -> AttackReport:
-    """Search proofs for `targets` (None: every theorem whose proof is `sorry`, in file order)."""
+                on_result: Callable[[SearchResult], None] | None = None, on_start: Callable[[str], None] | None = None,
+                deadline: float | None = None) -> AttackReport:
+    """Search proofs for `targets` (None: every theorem whose proof is `sorry`, in file order).
+    Targets not started by `deadline` (a `time.time()` value) are left for later."""
     path = Path(path)
     if not path.exists():
         raise AttackError(f"file {path} does not exist")
@@ -103,16 +106,22 @@ def attack_file(path: Path, targets: list[str] | None, policy, *, search_config:
         targets = resolved
     lean_config = lean_config or LeanConfig()
     server = server or default_server(lean_config)
-    search = BestFirstSearch(policy, search_config or SearchConfig())
+    base_config = search_config or SearchConfig()
+    search = BestFirstSearch(policy, base_config)
     report = AttackReport(path)
     current = text
     for name in targets:
+        if deadline is not None and time.time() >= deadline:
+            break
         if on_start:
             on_start(name)
         dojos: list[Dojo] = []
         try:
             dojos, init = _open_dojos(path, name, current, lean_config, server, max(1, min(num_workers, server.capacity)))
             search.premises_for = premises_for_file(current, name) if premises_for_file else None
+            if deadline is not None:
+                left = max(1.0, deadline - time.time())
+                search.config = replace(base_config, time_budget=min(base_config.time_budget, left))
             result = search.search(dojos, init, name)
         finally:
             for d in dojos:

@@ -10,11 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-from lean.build import find_package_root, module_file, source_dirs
 from lean.config import LeanConfig
 from lean.errors import LeanAgentError
-from lean.source import THEOREM_KEYWORDS, declarations, parse_header
 from prover.attack import AttackError, attack_file
+from prover.context import premise_provider
 from prover.search import SearchConfig
 
 
@@ -33,41 +32,6 @@ def build_policy(model: str | None, device: str):
     except Exception as e:
         raise AttackError(f"could not load a model from {p}: {e}")
     return MixturePolicy([(tp, 0.5), (portfolio, 0.5)])
-
-
-def premise_provider(path: Path, k: int = 8):
-    """Premises for a theorem: earlier theorems of its file and the theorems of the project files it imports."""
-    from prover.premises import PremiseIndex
-
-    root = find_package_root(path.parent)
-    dirs = source_dirs(root) if root else []
-    imported: list[tuple[str, str]] = []
-    seen: set[str] = set()
-
-    def visit(text: str) -> None:
-        for imp in parse_header(text).imports:
-            f = module_file(imp, dirs) if dirs else None
-            if f is None or imp in seen:
-                continue
-            seen.add(imp)
-            t = f.read_text(errors="replace")
-            visit(t)
-            imported.extend((d.full_name, d.statement(t)) for d in declarations(t) if d.kind in THEOREM_KEYWORDS and not d.is_sorry(t))
-
-    visit(path.read_text(errors="replace"))
-
-    def for_file(text: str, name: str):
-        index = PremiseIndex()
-        for n, st in imported:
-            index.add(n, st)
-        for d in declarations(text):
-            if d.full_name == name:
-                break
-            if d.kind in THEOREM_KEYWORDS and not d.is_sorry(text):
-                index.add(d.full_name, d.statement(text))
-        return lambda goal: index.retrieve(goal, k)
-
-    return for_file
 
 
 def _parser() -> argparse.ArgumentParser:

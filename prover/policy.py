@@ -165,6 +165,10 @@ _PRIOR: dict[str, float] = {
     "premise_rw": math.log(0.025),
     "premise_exact": math.log(0.02),
     "premise_apply": math.log(0.02),
+    "premise_simp_all": math.log(0.05),
+    "premise_unfold": math.log(0.02),
+    "induction_simp": math.log(0.05),
+    "cases_simp": math.log(0.03),
 }
 
 _IDENT = re.compile(r"^[^\W\d][\w'.!?]*$")
@@ -284,6 +288,21 @@ class PortfolioPolicy:
                         cands.append((f"simp [{n}]", _PRIOR["simp_hyp"] + bonus))
                         if re.search(r"[∧∨∃↔]", ty):
                             cands.append((f"cases {n}", _PRIOR["cases_prop"] + bonus))
+        clean = [p.strip() for p in list(premises)[: self.max_premises] if p.strip() and not any(c.isspace() for c in p.strip())]
+        if clean:
+            # the first premises are usually the definitions the goal mentions: unfold them together,
+            # and after a case split, in every branch
+            lemmas = ", ".join(clean[:4])
+            cands += [(f"simp [{lemmas}]", _PRIOR["premise_simp_all"] + 0.3),
+                      (f"simp_all [{lemmas}]", _PRIOR["premise_simp_all"]),
+                      (f"simp [{lemmas}] <;> omega", _PRIOR["premise_simp_all"] - 0.5),
+                      (f"unfold {clean[0]}", _PRIOR["premise_unfold"])]
+            if goals:
+                for names, ty in goals[0].hypotheses:
+                    for n in names.split():
+                        if _IDENT.match(n) and _is_data_type(ty) and not n.startswith("inst"):
+                            cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"]))
+                            cands.append((f"cases {n} <;> simp_all [{lemmas}]", _PRIOR["cases_simp"]))
         for rank, p in enumerate(list(premises)[: self.max_premises]):
             p = p.strip()
             if not _IDENT.match(p):  # only plain names: anything else could inject tactic syntax

@@ -103,7 +103,7 @@ tactic_words = st.sampled_from(["simp", "omega", "rfl", "decide", "intro", "cons
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(tactic_words, min_size=1, max_size=8).map(" ".join))
+@given(random_tactic=st.lists(tactic_words, min_size=1, max_size=8).map(" ".join))
 def test_random_tactics_never_prove_a_false_theorem(random_tactic, demo_file, lean_server):
     with Dojo(Theorem(demo_file, "two_plus_two_five"), server=lean_server) as (dojo, s0):
         r = dojo.run_tac(s0, random_tactic)
