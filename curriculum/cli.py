@@ -44,7 +44,16 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--json", action="store_true", help="one JSON line per round on stdout")
     st = sub.add_parser("status")
     st.add_argument("--out", default="runs/curriculum")
+    tr = sub.add_parser("trace", help="extract (state, tactic, state after) steps of every proof into JSONL")
+    tr.add_argument("project", type=Path)
+    tr.add_argument("--out", type=Path, required=True)
+    tr.add_argument("--split", type=Path, help="a split file: trace only its `seen` theorems")
+    gr = sub.add_parser("graph", help="build the dependency graph from Lean and print its size and depth")
+    gr.add_argument("project", type=Path)
     args = ap.parse_args(argv)
+
+    if args.cmd in ("trace", "graph"):
+        return _analyse(args)
 
     if args.cmd == "status":
         from curriculum.daemon import status
@@ -93,6 +102,40 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     finally:
         manager.close()
+
+
+def _analyse(args) -> int:
+    import time
+
+    import networkx as nx
+
+    from curriculum.project import ProjectError
+
+    def progress(msg: str) -> None:
+        print(msg, file=sys.stderr, flush=True)
+
+    try:
+        if args.cmd == "trace":
+            from curriculum.splits import read_split
+            from curriculum.tracer import trace_project
+
+            names = read_split(args.split).seen if args.split else None
+            stats = trace_project(args.project, args.out, names, progress=progress)
+            print(json.dumps({"theorems": stats.theorems, "steps": stats.steps, "failed": stats.failed,
+                              "skipped": len(stats.skipped), "seconds": round(stats.seconds, 1), "out": str(args.out)}))
+        else:
+            from curriculum.graph import dependency_graph
+
+            t0 = time.time()
+            g = dependency_graph(args.project, progress=progress)
+            thms = [n for n, d in g.nodes(data=True) if d.get("kind") in ("theorem", "lemma")]
+            depth = nx.dag_longest_path_length(g) if nx.is_directed_acyclic_graph(g) else None
+            print(json.dumps({"nodes": g.number_of_nodes(), "edges": g.number_of_edges(), "theorems": len(thms),
+                              "longest_dependency_chain": depth, "seconds": round(time.time() - t0, 1)}))
+    except (ProjectError, LeanAgentError) as e:
+        print(f"curriculum: error: {e}", file=sys.stderr)
+        return 2
+    return 0
 
 
 if __name__ == "__main__":

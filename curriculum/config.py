@@ -27,6 +27,7 @@ class CurriculumConfig:
     train_steps: int = 60
     train_batch_size: int = 8
     model: str | None = None  # starting checkpoint; None = from scratch
+    human_data: str | None = None  # JSONL trace of human proofs (curriculum trace) to seed training
     device: str = "auto"
     seed: int = 0
     out: str = "runs/curriculum"

@@ -81,6 +81,8 @@ class Daemon:
                             log("skipped", file=str(f), reason=str(e)[:200])
                         except LeanAgentError as e:
                             log("error", file=str(f), reason=str(e)[:200])
+                        except Exception as e:  # a bug must not stop the daemon; the store keeps what was done
+                            log("internal-error", file=str(f), reason=f"{type(e).__name__}: {e}"[:300])
                     try:
                         seen[str(f)] = self._digest(f)
                     except OSError:

@@ -99,6 +99,20 @@ class Manager:
         if server is not None:
             self.lean_config = server.config
         self.policy = self._initial_policy()
+        if config.human_data and config.learning:
+            self._seed_human_data(Path(config.human_data))
+
+    def _seed_human_data(self, path: Path) -> None:
+        """Traced human proofs (state -> tactic) join the training data once."""
+        from training import load_examples
+
+        try:
+            rows = [e.to_json() for e in load_examples(path)]
+        except Exception as e:  # DataError or a missing file: say which and go on without it
+            raise ProjectPathError(f"human_data {path}: {e}")
+        added = self.store.add_examples(rows)
+        if added:
+            self.log(f"seeded {added} human proof steps from {path}")
 
     # ---- policy ------------------------------------------------------------------------------
     def _initial_policy(self):

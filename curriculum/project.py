@@ -21,6 +21,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lean.build import module_file
 from lean.source import THEOREM_KEYWORDS, _mask, declarations, parse_header
 
 LAKEFILES = ("lakefile.lean", "lakefile.toml")
@@ -304,14 +305,6 @@ def read_lakefile(root: Path | str) -> PackageSpec:
 # modules
 # ---------------------------------------------------------------------------------------------
 
-def _module_file(mod: str, dirs: list[Path]) -> Path | None:
-    rel = Path(*mod.split(".")).with_suffix(".lean")
-    for d in dirs:
-        if (d / rel).is_file():
-            return d / rel
-    return None
-
-
 def _submodules(base: Path, prefix: str) -> list[str]:
     folder = base / Path(*prefix.split("."))
     if not folder.is_dir():
@@ -361,7 +354,7 @@ def list_modules(root: Path | str) -> list[ModuleInfo]:
         text = path.read_text(encoding="utf-8", errors="replace")
         imports = parse_header(text).imports
         for imp in imports:
-            f = _module_file(imp, dirs)
+            f = module_file(imp, dirs)
             if f is not None:  # external modules (Init, Std, Lean, dependencies) are not ours
                 visit(imp, f, lib, chain + (mod,))
         infos[mod] = ModuleInfo(mod, path.resolve(), imports, lib)
@@ -380,37 +373,7 @@ def list_modules(root: Path | str) -> list[ModuleInfo]:
 @functools.lru_cache(maxsize=8)
 def _mask_comments_only(text: str) -> str:
     """Like `lean.source._mask`, but only comments are blanked: string literals are kept."""
-    masked = _mask(text)
-    out = list(text)
-    i, n = 0, len(text)
-    while i < n:
-        if text.startswith("--", i) and masked[i] == " ":
-            j = text.find("\n", i)
-            j = n if j < 0 else j
-            for k in range(i, j):
-                out[k] = " "
-            i = j
-        elif text.startswith("/-", i) and masked[i] == " ":
-            depth, j = 1, i + 2
-            while j < n and depth:
-                if text.startswith("/-", j):
-                    depth, j = depth + 1, j + 2
-                elif text.startswith("-/", j):
-                    depth, j = depth - 1, j + 2
-                else:
-                    j += 1
-            for k in range(i, j):
-                if out[k] != "\n":
-                    out[k] = " "
-            i = j
-        elif text[i] == '"' and masked[i] == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            i = j + 1
-        else:
-            i += 1
-    return "".join(out)
+    return _mask(text, literals=False)
 
 
 def trimmed_end(text: str, decl, masked: str | None = None) -> int:

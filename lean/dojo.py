@@ -70,11 +70,12 @@ def document_header(text: str) -> tuple[str, int]:
 
 
 def project_context(path: Path, config: LeanConfig) -> tuple[BuildResult | None, tuple[Path, ...], tuple[Path, ...]]:
-    """Build what `path` imports; return (build, LEAN_PATH additions, folders Lean must see)."""
+    """Build what `path` imports; return (build, LEAN_PATH additions, extra folders Lean must see).
+
+    A worker receives its document over LSP and reads only `.olean`s (LEAN_PATH is mounted), so it
+    needs no source folders: workers then depend only on LEAN_PATH and stay warm across files."""
     build = ensure_built(path, config)
-    root = find_package_root(path.parent)
-    mounts = tuple(source_dirs(root)) if root else (path.parent.resolve(),)
-    return build, ((build.out_dir,) if build else ()), mounts
+    return build, ((build.out_dir,) if build else ()), ()
 
 
 def file_errors(path: Path, text: str, config: LeanConfig | None = None, server: LeanServer | None = None) -> list[Diagnostic]:

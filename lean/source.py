@@ -53,8 +53,9 @@ class Header:
     end: int  # offset just past the header (module + imports)
 
 
-def _mask(text: str) -> str:
-    """Same length as `text`, with comments and string/char literal contents replaced by spaces."""
+def _mask(text: str, literals: bool = True) -> str:
+    """Same length as `text`, with comments (and, if `literals`, string/char literal contents) replaced
+    by spaces."""
     out = list(text)
     i, n = 0, len(text)
     while i < n:
@@ -82,9 +83,10 @@ def _mask(text: str) -> str:
             j = i + 1
             while j < n and text[j] != '"':
                 j += 2 if text[j] == "\\" else 1
-            for k in range(i + 1, min(j, n)):
-                if out[k] != "\n":
-                    out[k] = " "
+            if literals:
+                for k in range(i + 1, min(j, n)):
+                    if out[k] != "\n":
+                        out[k] = " "
             i = j + 1
         elif c == "«":
             j = text.find("»", i)
@@ -93,8 +95,9 @@ def _mask(text: str) -> str:
             # char literal 'a' or '\n' (a prime after an identifier char is part of the name)
             m = re.match(r"'(\\.|[^\\'])'", text[i:i + 4])
             if m:
-                for k in range(i + 1, i + m.end() - 1):
-                    out[k] = " "
+                if literals:
+                    for k in range(i + 1, i + m.end() - 1):
+                        out[k] = " "
                 i += m.end()
             else:
                 i += 1

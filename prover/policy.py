@@ -299,7 +299,7 @@ class PortfolioPolicy:
                       (f"unfold {clean[0]}", _PRIOR["premise_unfold"])]
             if goals:
                 for names, ty in goals[0].hypotheses:
-                    for n in names.split():
+                    for n in names:
                         if _IDENT.match(n) and _is_data_type(ty) and not n.startswith("inst"):
                             cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"]))
                             cands.append((f"cases {n} <;> simp_all [{lemmas}]", _PRIOR["cases_simp"]))

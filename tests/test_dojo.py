@@ -57,8 +57,11 @@ def test_timeout_restarts_and_next_tactic_works(demo_file, lean_server):
     # lean-dojo issue 218: after one timeout every later tactic failed. Here the worker is replaced.
     with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server, timeout=3) as (dojo, s0):
         t0 = time.time()
-        r = dojo.run_tac(s0, "repeat (first | rw [Nat.add_zero] | skip); repeat (simp only [Nat.add_comm])")
-        slow = dojo.run_tac(s0, "iterate 100000000 skip")
+        # omega's case splits over 30 disequalities: ~15 s of honest work on this machine, far over 3 s
+        xs = [f"x{i}" for i in range(30)]
+        hard = (f"have : ∀ {' '.join(xs)} : Nat, {' → '.join(f'{x} ≠ 1' for x in xs)} → {' + '.join(xs)} ≠ 1 := by omega\n"
+                "simp")
+        slow = dojo.run_tac(s0, hard)
         assert isinstance(slow, LeanError) and "Timeout" in slow.error
         assert time.time() - t0 < 60
         assert dojo.stats["timeouts"] >= 1

@@ -316,3 +316,12 @@ def test_policy_module_does_not_import_lean():
 
     code = "import sys, prover.policy, prover.premises; assert 'lean' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_portfolio_combines_premises_for_unfolding_and_case_splits():
+    state = "t : Tree Nat\n⊢ size (mirror t) = size t"
+    cands = [t for t, _ in PortfolioPolicy().generate([state], 60, [["Dev.Tree.size", "Dev.Tree.mirror"]])[0]]
+    assert "simp [Dev.Tree.size, Dev.Tree.mirror]" in cands
+    assert "induction t <;> simp_all [Dev.Tree.size, Dev.Tree.mirror]" in cands
+    assert "unfold Dev.Tree.size" in cands
+    assert not any("sorry" in c for c in cands)

@@ -1,0 +1,98 @@
+"""Portfolio vs model vs mixture on the bundled development's target split, at equal wall time per theorem.
+
+    python benchmarks/search.py [--budget 10] [--limit N] [--model CKPT | --trace TRACE.jsonl] [--train-steps 300]
+
+Without `--model`, a from-scratch transformer is trained on the traced human proofs of the seen split
+(`--trace`, produced by `curriculum trace . --split data/split.json --out runs/trace_seen.jsonl`).
+Each policy attacks the same targets, file by file in dependency order, with proofs found earlier in a
+file reused for later theorems (nothing is written). Prints one JSON object.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from curriculum.manager import materialize_bundled_open_view, project_files  # noqa: E402
+from lean.config import LeanConfig  # noqa: E402
+from lean.server import LeanServer  # noqa: E402
+from prover.attack import attack_file, open_theorems  # noqa: E402
+from prover.context import premise_provider  # noqa: E402
+from prover.policy import MixturePolicy, PolicyModelConfig, PortfolioPolicy, TransformerPolicy  # noqa: E402
+from prover.search import SearchConfig  # noqa: E402
+
+
+def train_model(trace: Path, steps: int, out: Path) -> TransformerPolicy:
+    from training import SFTConfig, SFTTrainer, load_examples
+
+    examples = load_examples(trace)
+    model = TransformerPolicy.from_scratch(PolicyModelConfig(device="cpu"))
+    trainer = SFTTrainer(model, SFTConfig(max_steps=steps, epochs=100, batch_size=16, device="cpu"))
+    res = trainer.train(examples)
+    trainer.save_checkpoint(out, {"trace": str(trace)}, data_files=[trace])
+    print(f"trained on {len(examples)} examples: loss {res.initial_loss:.3f} -> {res.final_loss:.3f} in {res.seconds:.0f} s",
+          file=sys.stderr)
+    return model
+
+
+def run_policy(name: str, policy, project: Path, limit: int | None, budget: float, server: LeanServer) -> dict:
+    results, n = [], 0
+    for f in project_files(project):
+        targets = open_theorems(f.read_text())
+        if limit is not None:
+            targets = targets[: max(0, limit - n)]
+        if not targets:
+            continue
+        n += len(targets)
+        rep = attack_file(f, targets, policy, search_config=SearchConfig(time_budget=budget, max_expansions=10_000),
+                          server=server, num_workers=server.capacity, write=False, premises_for_file=premise_provider(f),
+                          on_result=lambda r: print(f"[{name}] {r.theorem}: {'proved' if r.proved else 'failed'} {r.wall_s:.1f}s",
+                                                    file=sys.stderr, flush=True))
+        results += [r.to_json() for r in rep.results]
+    return {"proved": sum(r["proved"] for r in results), "attempted": len(results),
+            "per_theorem": {r["theorem"]: {"proved": r["proved"], "wall_s": r["wall_s"], "model_s": r["model_s"],
+                                           "lean_s": r["lean_s"]} for r in results}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--budget", type=float, default=10.0)
+    ap.add_argument("--limit", type=int, default=None, help="only the first N targets (dependency order)")
+    ap.add_argument("--model", type=Path)
+    ap.add_argument("--trace", type=Path, default=Path("runs/trace_seen.jsonl"))
+    ap.add_argument("--train-steps", type=int, default=300)
+    ap.add_argument("--policies", default="portfolio,model,mixture")
+    args = ap.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="searchbench-"))
+    project = materialize_bundled_open_view(work / "project")
+    if args.model:
+        model = TransformerPolicy.load(args.model, device="cpu")
+    else:
+        if not args.trace.exists():
+            sys.exit(f"no trace at {args.trace}: run `curriculum trace . --split data/split.json --out {args.trace}` first, or pass --model")
+        model = train_model(args.trace, args.train_steps, work / "model")
+    policies = {"portfolio": PortfolioPolicy(), "model": model,
+                "mixture": MixturePolicy([(PortfolioPolicy(), 0.6), (model, 0.4)])}
+    server = LeanServer(LeanConfig())
+    out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit}
+    try:
+        for name in args.policies.split(","):
+            t0 = time.time()
+            out[name] = run_policy(name, policies[name], project, args.limit, args.budget, server)
+            out[name]["wall_s"] = round(time.time() - t0, 1)
+    finally:
+        server.close()
+    base = out.get("portfolio", {}).get("proved")
+    for name in ("model", "mixture"):
+        if name in out and base:
+            out[f"{name}_over_portfolio"] = round(out[name]["proved"] / base, 3)
+    print(json.dumps(out, indent=1))
+
+
+if __name__ == "__main__":
+    main()
