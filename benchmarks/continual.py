@@ -45,6 +45,12 @@ def main() -> None:
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="continual-"))
+    if args.human_data:  # only the seen split's human proofs: the targets' proofs are what is being measured
+        seen = set(json.loads((Path(__file__).resolve().parent.parent / "data" / "split.json").read_text())["seen"])
+        rows = [l for l in args.human_data.read_text().splitlines() if l.strip() and json.loads(l)["theorem"] in seen]
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "human_seen.jsonl").write_text("\n".join(rows) + "\n")
+        args.human_data = work / "human_seen.jsonl"
     frozen = run(False, args, work)
     learned = run(True, args, work)
     pf, pl = frozen[-1]["proved_total"] if frozen else 0, learned[-1]["proved_total"] if learned else 0

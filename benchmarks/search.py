@@ -3,7 +3,7 @@
     python benchmarks/search.py [--budget 10] [--limit N] [--model CKPT | --trace TRACE.jsonl] [--train-steps 300]
 
 Without `--model`, a from-scratch transformer is trained on the traced human proofs of the seen split
-(`--trace`, produced by `curriculum trace . --split data/split.json --out runs/trace_seen.jsonl`).
+(`--trace`, produced by `curriculum trace . --out runs/trace.jsonl`; rows of target theorems are dropped).
 Each policy attacks the same targets, file by file in dependency order, with proofs found earlier in a
 file reused for later theorems (nothing is written). Prints one JSON object.
 """
@@ -30,7 +30,8 @@ from prover.search import SearchConfig  # noqa: E402
 def train_model(trace: Path, steps: int, out: Path) -> TransformerPolicy:
     from training import SFTConfig, SFTTrainer, load_examples
 
-    examples = load_examples(trace)
+    seen = set(json.loads((Path(__file__).resolve().parent.parent / "data" / "split.json").read_text())["seen"])
+    examples = [e for e in load_examples(trace) if e.theorem in seen]  # never train on a target's proof
     model = TransformerPolicy.from_scratch(PolicyModelConfig(device="cpu"))
     trainer = SFTTrainer(model, SFTConfig(max_steps=steps, epochs=100, batch_size=16, device="cpu"))
     res = trainer.train(examples)
@@ -64,7 +65,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=10.0)
     ap.add_argument("--limit", type=int, default=None, help="only the first N targets (dependency order)")
     ap.add_argument("--model", type=Path)
-    ap.add_argument("--trace", type=Path, default=Path("runs/trace_seen.jsonl"))
+    ap.add_argument("--trace", type=Path, default=Path("runs/trace.jsonl"))
     ap.add_argument("--train-steps", type=int, default=300)
     ap.add_argument("--policies", default="portfolio,model,mixture")
     args = ap.parse_args()
@@ -74,7 +75,7 @@ def main() -> None:
         model = TransformerPolicy.load(args.model, device="cpu")
     else:
         if not args.trace.exists():
-            sys.exit(f"no trace at {args.trace}: run `curriculum trace . --split data/split.json --out {args.trace}` first, or pass --model")
+            sys.exit(f"no trace at {args.trace}: run `curriculum trace . --out {args.trace}` first, or pass --model")
         model = train_model(args.trace, args.train_steps, work / "model")
     policies = {"portfolio": PortfolioPolicy(), "model": model,
                 "mixture": MixturePolicy([(PortfolioPolicy(), 0.6), (model, 0.4)])}

@@ -135,7 +135,7 @@ class Dojo:
         self._states: dict[int, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self.untrusted: frozenset[str] = frozenset()
-        self.stats = {"steps": 0, "lean_s": 0.0, "restarts": 0, "timeouts": 0}
+        self.stats = {"steps": 0, "lean_s": 0.0, "audit_s": 0.0, "restarts": 0, "timeouts": 0}
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> tuple["Dojo", TacticState]:
@@ -302,15 +302,20 @@ class Dojo:
                 self._states[res.tactic_state_id] = new
             return res
 
-    def _verify(self, tactics: tuple[str, ...]) -> str | None:
-        """Re-elaborate the whole theorem as written (a changed `set_option` forces a fresh elaboration
-        of the command) and collect its axioms in Lean. None means accepted."""
+    def _verify(self, tactics: tuple[str, ...], fresh: bool = False) -> str | None:
+        """Collect the finished theorem's axioms in Lean; with `fresh`, first re-elaborate the whole
+        theorem as written (a changed `set_option` forces a fresh elaboration of the command).
+        None means accepted."""
         stop = tuple(self.allowed_premises)
         check = leanmeta.axioms_command(self._doc.decl.name, stop)
         try:
-            # the whole proof is re-elaborated: allow every tactic its limit, plus the first-time cost of the report
+            # fresh: a changed `set_option` re-elaborates the whole theorem; otherwise only the report runs
+            # (the theorem was just elaborated and kernel-checked in this very document)
             limit = self.config.tactic_timeout * (len(tactics) + 1) + 30.0
-            elab = self._elaborate(tactics, check=check, heartbeats=self.config.max_heartbeats + 1, timeout=limit)
+            hb = self.config.max_heartbeats + (1 if fresh else 0)
+            t0 = time.time()
+            elab = self._elaborate(tactics, check=check, heartbeats=hb, timeout=limit)
+            self.stats["audit_s"] += time.time() - t0
         except (DojoTimeoutError, DojoCrashError) as e:
             return f"the re-check did not complete ({e})"
         res = self._classify(elab, tactics)
@@ -340,7 +345,7 @@ class Dojo:
                 return LeanError(str(e))
             res = self._classify(elab, tactics)
             if isinstance(res, ProofFinished):
-                verdict = self._verify(tactics)
+                verdict = self._verify(tactics, fresh=True)
                 if verdict is not None:
                     return LeanError(f"proof rejected by the whole-theorem check: {verdict}")
             return res

@@ -85,7 +85,9 @@ class TacticState:
 
 @dataclass(frozen=True)
 class ProofFinished:
-    """No goals remain and the whole theorem re-checked in Lean: no sorry, only standard axioms."""
+    """No goals remain, the theorem as written was elaborated and kernel-checked in its file, and Lean's
+    axiom audit found no sorry and no non-standard axiom. `Dojo.check_proof` additionally re-elaborates
+    the whole theorem from scratch (search does this before reporting a proof)."""
 
     tactic_state_id: int
     message: str | None = field(default=None, compare=False)
