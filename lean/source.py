@@ -32,7 +32,7 @@ class Declaration:
     keyword_start: int  # offset of the keyword (after modifiers)
     end: int  # offset just past the declaration's text (trailing blank lines excluded)
     assign: int | None  # offset of the top-level `:=` (None for pattern-matching or structures)
-    line: int  # 1-based line of `start`
+    line: int  # 1-based line of the keyword (where Lean reports the declaration)
 
     def statement(self, text: str) -> str:
         stop = self.assign if self.assign is not None else self.end
@@ -201,6 +201,10 @@ def declarations(text: str) -> list[Declaration]:
         name = nm.group(1) if nm and kind != "example" else ""
         start = pending_start if pending_start is not None else offsets[idx]
         pending_start = None
+        # a doc comment right above belongs to the declaration (the mask blanks it, so look at the text)
+        doc = re.search(r"/--(?:(?!-/).)*-/\s*$", text[:start], re.S)
+        if doc and not masked[doc.start():start].strip():
+            start = doc.start()
         end = body_end
         while end > kw_start and text[end - 1] in " \n\t\r":
             end -= 1
@@ -210,7 +214,7 @@ def declarations(text: str) -> list[Declaration]:
         else:
             full = f"{prefix}.{name}" if prefix and name else name
         assign = _top_level_assign(masked, kw_start + len(kind) + (nm.end() if nm else 0), end)
-        decls.append(Declaration(kind, name, full, start, kw_start, end, assign, text.count("\n", 0, start) + 1))
+        decls.append(Declaration(kind, name, full, start, kw_start, end, assign, text.count("\n", 0, kw_start) + 1))
     return decls
 
 

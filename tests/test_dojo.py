@@ -126,3 +126,9 @@ def test_soak_500_steps_flat_memory(demo_file, lean_server):
                 rss.append(dojo.worker.rss_mb())
         # after warm-up, memory stays flat (allow 25% drift for allocator noise)
         assert max(rss[2:]) < 1.25 * rss[1], rss
+
+
+def test_doc_commented_theorem(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "documented"), server=lean_server) as (dojo, s0):
+        assert s0.pp.endswith("⊢ p ∧ p")
+        assert isinstance(dojo.run_tac(s0, "exact ⟨hp, hp⟩"), ProofFinished)
