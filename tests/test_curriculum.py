@@ -134,11 +134,11 @@ def test_daemon_picks_up_new_sorry_and_survives_kill9(tmp_path):
     log = open(tmp_path / "daemon.log", "w")
     p = subprocess.Popen(cmd, stdout=log, stderr=log, env=env, start_new_session=True)
     try:
-        _wait(lambda: _proofs(db).get("Fix.and_pair") == 1, 400, "the daemon to prove and write Fix.and_pair")
+        _wait(lambda: _proofs(db).get("Fix.and_pair") == 1, 900, "the daemon to prove and write Fix.and_pair")
         # a person adds a new sorry while the daemon runs
         a = root / "Fix" / "A.lean"
         a.write_text(a.read_text().replace("end Fix", "theorem or_left' (p q : Prop) (hp : p) : p ∨ q := by\n  sorry\n\nend Fix"))
-        _wait(lambda: _proofs(db).get("Fix.or_left'") == 1, 400, "the daemon to pick up the new sorry")
+        _wait(lambda: _proofs(db).get("Fix.or_left'") == 1, 900, "the daemon to pick up the new sorry")
     finally:
         os.killpg(p.pid, signal.SIGKILL)  # kill -9, whatever it is doing
         p.wait()
