@@ -3,7 +3,7 @@
     python benchmarks/search.py [--budget 10] [--limit N] [--model CKPT | --trace TRACE.jsonl] [--train-steps 300]
 
 Without `--model`, a from-scratch transformer is trained on the traced human proofs of the seen split
-(`--trace`, produced by `curriculum trace . --out runs/trace.jsonl`; rows of target theorems are dropped).
+(`--trace`, default data/trace.jsonl from `curriculum trace . --out data/trace.jsonl`; rows of target theorems are dropped).
 Each policy attacks the same targets, file by file in dependency order, with proofs found earlier in a
 file reused for later theorems (nothing is written). Prints one JSON object.
 """
@@ -65,7 +65,7 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=10.0)
     ap.add_argument("--limit", type=int, default=None, help="only the first N targets (dependency order)")
     ap.add_argument("--model", type=Path)
-    ap.add_argument("--trace", type=Path, default=Path("runs/trace.jsonl"))
+    ap.add_argument("--trace", type=Path, default=Path("data/trace.jsonl"))
     ap.add_argument("--train-steps", type=int, default=300)
     ap.add_argument("--policies", default="portfolio,model,mixture")
     args = ap.parse_args()
