@@ -53,8 +53,13 @@ class _Doc:
     by_col: int  # UTF-16 column of `by`
 
     def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
-        body = "\n".join("  " + "\n  ".join(t.strip("\n").split("\n")) for t in tactics)
+        body = tactic_block(tactics)
         return f"{self.before}set_option maxHeartbeats {heartbeats} in\n{self.head} by\n{body}\n{check}"
+
+
+def tactic_block(tactics) -> str:
+    """Tactics as the indented lines of a `by` block (multi-line tactics keep their relative indentation)."""
+    return "\n".join("  " + "\n  ".join(t.strip("\n").split("\n")) for t in tactics)
 
 
 def document_header(text: str) -> tuple[str, int]:
@@ -352,5 +357,4 @@ class Dojo:
 
     def proof_text(self, tactics: tuple[str, ...]) -> str:
         """The proof as it would be written into the file (after `:=`)."""
-        body = "\n".join("  " + "\n  ".join(t.strip("\n").split("\n")) for t in tactics)
-        return f"by\n{body}"
+        return f"by\n{tactic_block(tactics)}"

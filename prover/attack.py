@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from lean.config import LeanConfig
-from lean.dojo import Dojo, Theorem, file_errors
+from lean.dojo import Dojo, Theorem, file_errors, tactic_block
 from lean.errors import DojoInitError, LeanAgentError
 from lean.server import LeanServer, default_server
 from lean.source import THEOREM_KEYWORDS, declarations, find_theorem
@@ -44,8 +44,7 @@ def replace_proof(text: str, name: str, proof: str) -> str:
 
 
 def proof_text(tactics: Iterable[str]) -> str:
-    body = "\n".join("  " + "\n  ".join(t.strip("\n").split("\n")) for t in tactics)
-    return f"by\n{body}"
+    return f"by\n{tactic_block(tactics)}"
 
 
 def open_theorems(text: str) -> list[str]:

@@ -65,6 +65,11 @@ _FORBIDDEN_RE = re.compile(r"(?<![\w.'])(sorry|admit|native_decide|exact\?|apply
 _BAD_TEXT = re.compile(r"[\ufffd\x00-\x08\x0b-\x1f\x7f]")
 
 
+def _check_premises(states: list[str], premises: list[list[str]] | None) -> None:
+    if premises is not None and len(premises) != len(states):
+        raise ValueError(f"premises has {len(premises)} entries for {len(states)} states; pass one list per state or None")
+
+
 def is_forbidden(tactic: str) -> bool:
     """True if a policy must never emit `tactic` (sorry/admit/native_decide/search tactics)."""
     return bool(_FORBIDDEN_RE.search(tactic))
@@ -238,10 +243,7 @@ class PortfolioPolicy:
     def generate(
         self, states: list[str], k: int, premises: list[list[str]] | None = None
     ) -> list[Candidates]:
-        if premises is not None and len(premises) != len(states):
-            raise ValueError(
-                f"premises has {len(premises)} entries for {len(states)} states; pass one list per state or None"
-            )
+        _check_premises(states, premises)
         out: list[Candidates] = []
         for i, state in enumerate(states):
             prem = premises[i] if premises is not None else None
@@ -702,10 +704,7 @@ class TransformerPolicy:
         self, states: list[str], k: int, premises: list[list[str]] | None = None
     ) -> list[Candidates]:
         """One batched `model.generate` call over all states (left padded), then exact rescoring."""
-        if premises is not None and len(premises) != len(states):
-            raise ValueError(
-                f"premises has {len(premises)} entries for {len(states)} states; pass one list per state or None"
-            )
+        _check_premises(states, premises)
         if not states or k <= 0:
             return [[] for _ in states]
         from transformers import GenerationConfig
