@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lean.errors import ToolchainError
 
 # Bump whenever a patch changes: the patched glue is cached under this version.
-PATCH_VERSION = "7"
+PATCH_VERSION = "10"
 
 
 @dataclass(frozen=True)
@@ -33,21 +33,26 @@ _STDIN_OLD = (
 )
 
 # Reader for a non-blocking stdin pipe: on EAGAIN it services queued pthread calls, drains the
-# thread->main message ports (see "thread-messages") and naps: 0.1 ms within 5 ms of I/O, 1 ms within
-# 100 ms, 3 ms within 1 s, then 10 ms. Each wake-up polls every thread Worker's port, so an idle worker
-# that polled at 0.1-2 ms burned most of a core and two workers on two cores ran no faster than one.
+# thread->main message ports (see "thread-messages") and naps: 0.1 ms within 5 ms of activity, 1 ms
+# within 100 ms, 3 ms within 1 s, then 10 ms. Each wake-up polls every thread Worker's port, so an idle
+# worker that polled at 0.1-2 ms burned most of a core and two workers on two cores ran no faster than one.
+# Activity is I/O *or a message from a thread*: threads proxy calls (file reads, thread creation) to
+# this main thread and wait for it, so a long elaboration must not see 10 ms naps between them.
 # The ports must still be drained at every wake-up: a finished thread returns its Worker to the pool
 # only then, and a late return makes the next edit spawn fresh Workers (measured 2x slower).
 _STDIN_NEW = (
     'var LA_in=Buffer.alloc(65536),LA_pos=0,LA_len=0,LA_nap=null,LA_busy=0;'
-    'var LA_sleep=ms=>{LA_nap??=new Int32Array(new SharedArrayBuffer(4));Atomics.wait(LA_nap,0,0,ms)};'
-    'var LA_drain=()=>{for(var w of PThread.runningWorkers.concat(PThread.unusedWorkers)){var port=w.__laPort;if(!port)continue;'
-    'for(var m;(m=worker_threads.receiveMessageOnPort(port));){var d=m.message;'
-    'if(d.cmd==="cleanupThread"&&!d.targetThread)cleanupThread(d.thread);else if(d.cmd==="checkMailbox"&&!d.targetThread){}else w.onmessage({data:d})}}};'
+    'var LA_sleep=ms=>{var p=_pthread_self(),H=(growMemViews(),HEAP32);if(!p){LA_nap??=new Int32Array(new SharedArrayBuffer(4));Atomics.wait(LA_nap,0,0,ms);return}'
+    'Atomics.store(H,p+128>>2,1);Atomics.wait(H,p>>2,p,ms)};'
+    'var LA_mail=()=>{var p=_pthread_self(),H=(growMemViews(),HEAP32);return p?Atomics.load(H,p+128>>2)===0:false};'
+    'var LA_work=()=>{var woke=LA_mail();__emscripten_check_mailbox();_emscripten_main_thread_process_queued_calls();if(LA_drain()||woke){_emscripten_main_thread_process_queued_calls();LA_busy=performance.now()}};'
+    'var LA_drain=()=>{var got=0;for(var w of PThread.runningWorkers.concat(PThread.unusedWorkers)){var port=w.__laPort;if(!port)continue;'
+    'for(var m;(m=worker_threads.receiveMessageOnPort(port));){var d=m.message;got++;'
+    'if(d.cmd==="cleanupThread"&&!d.targetThread)cleanupThread(d.thread);else if(d.cmd==="checkMailbox"&&!d.targetThread){}else w.onmessage({data:d})}}return got};'
     # touching process.stdin makes Node switch fd 0 to non-blocking; a blocking read would starve the
     # pthread proxy queue and deadlock Lean
     'var LA_fill=()=>{LA_in.__laInit??=(process.stdin.fd,1);for(;;){try{var n=fs.readSync(0,LA_in,0,LA_in.length,null);LA_pos=0;LA_len=n;LA_busy=performance.now();return n}'
-    'catch(e){if(e.code==="EAGAIN"){try{_emscripten_main_thread_process_queued_calls();LA_drain()}catch(_){}'
+    'catch(e){if(e.code==="EAGAIN"){try{LA_work()}catch(_){}'
     'var q=performance.now()-LA_busy;LA_sleep(q<5?0.1:q<100?1:q<1000?3:10);continue}if(e.code==="EOF"||String(e).includes("EOF"))return 0;throw e}}};'
     'var LA_ready=()=>LA_pos<LA_len;'
     'var FS_stdin_getChar=()=>{if(LA_pos>=LA_len&&LA_fill()<=0)return null;return LA_in[LA_pos++]};'
