@@ -3,9 +3,9 @@
 For every project module (dependencies first) one document is elaborated in a warm worker:
 
     <the file's header> + import Lean + leanmeta.PRELUDE + <the whole file body>
-    #eval LeanAgentMeta.depsReport ``Full.name        -- one line per named declaration
+    #eval LeanAgentMeta.depsReport [``Full.name, …]   -- every named declaration, in one command
 
-Each `#eval` prints `LA-DEPS <name> :: c@Module,…` (the constants the declaration's type and value
+It prints, one line per declaration, `LA-DEPS <name> :: c@Module,…` (the constants the declaration's type and value
 mention, with their modules; "." is the current file). An edge `d → c` is added for every such
 constant that belongs to the project, mapped to the declaration it was generated from
 (`Foo.bar.eq_1`, `Foo.bar.match_1`, `Foo.bar._proof_1` → `Foo.bar`; constructors and projections →
@@ -32,7 +32,7 @@ from lean.config import LeanConfig
 from lean.errors import DojoCrashError, DojoInitError, DojoTimeoutError
 from lean.source import declarations, parse_header
 
-GRAPH_FORMAT = 1
+GRAPH_FORMAT = 2
 _PRIVATE = re.compile(r"^_private\.(?:[^.]+\.)*?0\.")
 
 
@@ -69,8 +69,8 @@ def _content_key(root: Path, modules: list[ModuleInfo]) -> str:
     return h.hexdigest()
 
 
-def make_document(text: str, names: Sequence[str]) -> tuple[str, str, int, list[int]]:
-    """(document, header, line shift, 0-based document line of each `#eval`) for one file."""
+def make_document(text: str, names: Sequence[str]) -> tuple[str, str, int, int]:
+    """(document, header, line shift, 0-based document line of the report's `#eval`) for one file."""
     header, body_start = document_header(text)  # the same header as Dojo's documents of this file
     doc = header + leanmeta.PRELUDE + "\n"
     shift = doc.count("\n") - text[:body_start].count("\n")
@@ -78,11 +78,9 @@ def make_document(text: str, names: Sequence[str]) -> tuple[str, str, int, list[
     if not doc.endswith("\n"):
         doc += "\n"
     doc += "\n"
-    lines = []
-    for n in names:
-        lines.append(doc.count("\n"))
-        doc += leanmeta.deps_command(n)
-    return doc, header, shift, lines
+    line = doc.count("\n")
+    doc += leanmeta.deps_command(names)
+    return doc, header, shift, line
 
 
 def _elaborate_module(mod: ModuleInfo, root: Path, server, config: LeanConfig, names: list[str]):
@@ -91,7 +89,7 @@ def _elaborate_module(mod: ModuleInfo, root: Path, server, config: LeanConfig, n
         _build, lean_path, mounts = project_context(mod.path, config)  # as Dojo does: workers are shared
     except DojoInitError as e:
         raise ProjectError(f"{mod.path}: an imported module does not build: {e}") from None
-    doc, header, shift, eval_lines = make_document(text, names)
+    doc, header, shift, eval_line = make_document(text, names)
     worker = server.acquire(lean_path, mounts, header)
     try:
         try:
@@ -104,7 +102,7 @@ def _elaborate_module(mod: ModuleInfo, root: Path, server, config: LeanConfig, n
             raise ProjectError(f"{mod.path}: Lean crashed while elaborating the file: {str(e)[:500]}")
     finally:
         server.release(worker)
-    return text, elab, shift, eval_lines
+    return text, elab, shift, eval_line
 
 
 def dependency_graph(root: Path | str, server=None, config: LeanConfig | None = None, *, use_cache: bool = True,
@@ -146,33 +144,29 @@ def dependency_graph(root: Path | str, server=None, config: LeanConfig | None = 
         if progress:
             progress(f"elaborating {mod.name} ({len(ds)} declarations)")
         names = [d.full_name for d in ds]
-        text, elab, shift, eval_lines = _elaborate_module(mod, root, server, config, names)
+        text, elab, shift, eval_line = _elaborate_module(mod, root, server, config, names)
         body_first = text[:parse_header(text).end].count("\n") + shift
-        errors = [d for d in elab.diagnostics if d.is_error and d.start.line < eval_lines[0]]
+        errors = [d for d in elab.diagnostics if d.is_error and d.start.line < eval_line]
         if errors:
             d = errors[0]
             line = d.start.line - shift + 1 if d.start.line >= body_first else 1
             raise ProjectError(f"{mod.path}:{line}: {d.message[:600]}\n(fix the file; the dependency graph needs every "
                                f"project file to elaborate)")
-        by_line: dict[int, list] = {}
-        for d in elab.diagnostics:
-            by_line.setdefault(d.start.line, []).append(d)
-        for decl, ln in zip(ds, eval_lines):
-            diags = by_line.get(ln, [])
-            msgs = "\n".join(d.message for d in diags if not d.is_error)
-            reports = leanmeta.parse_report("LA-DEPS", msgs)
-            if not reports:
+        diags = [d for d in elab.diagnostics if d.start.line == eval_line]
+        reports = leanmeta.parse_report("LA-DEPS", "\n".join(d.message for d in diags if not d.is_error))
+        for decl in ds:
+            used = reports.get(leanmeta.public_name(decl.full_name))
+            if used is None:
                 why = "; ".join(d.message for d in diags)[:300] or "no output"
                 warnings.append(f"{mod.path}:{decl.line}: no dependency report for {decl.full_name} ({why})")
                 continue
-            for _name, used in reports.items():
-                for c, cmod in used:
-                    if cmod != "." and cmod not in project_mods:
-                        continue
-                    target = _owner(c, known)
-                    if target is None or target == decl.full_name:
-                        continue
-                    g.add_edge(decl.full_name, target)
+            for c, cmod in used:
+                if cmod != "." and cmod not in project_mods:
+                    continue
+                target = _owner(c, known)
+                if target is None or target == decl.full_name:
+                    continue
+                g.add_edge(decl.full_name, target)
     g.graph["warnings"] = warnings
     g.graph["seconds"] = time.time() - t0
     cache.parent.mkdir(parents=True, exist_ok=True)

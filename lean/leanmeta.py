@@ -4,9 +4,12 @@ The embedded WebAssembly Lean ships only the exported half of each `.olean`, so 
 refused (every file counts as a `module`) and much compiled library code cannot be interpreted. These
 helpers are written with plain recursion and `String.append` so that the interpreter only calls
 exported, natively compiled functions. They report, for a constant:
-- `LA-AXIOMS`: the leaves reached through the bodies of constants defined in this document: axioms,
-  plus imported theorems (whose bodies are not exported, so they look like axioms), each with its module;
-- `LA-DEPS`: the constants its type and value mention directly, each with its module.
+- `LA-AXIOMS`: the leaves reached through the bodies of constants defined in this document or in
+  imported project modules: axioms, imported theorems (whose bodies are not exported, so they look like
+  axioms) and every constant of the core library (Init/Std/Lean/Lake, trusted: the walk stops there,
+  which keeps the audit of an `omega` or `simp` proof short), each with its module;
+- `LA-DEPS`: for each of a list of constants, the constants its type and value mention directly, each
+  with its module (one line per constant).
 """
 from __future__ import annotations
 
@@ -30,6 +33,19 @@ partial def cat : List Name → List Name → List Name
   | [], ys => ys
   | x :: xs, ys => x :: cat xs ys
 
+partial def rootStr : Name → String
+  | .anonymous => ""
+  | .str .anonymous s => s
+  | .str p _ => rootStr p
+  | .num p _ => rootStr p
+
+def isCore (env : Environment) (c : Name) : Bool :=
+  match env.getModuleIdxFor? c with
+  | some i => match env.header.moduleNames[i.toNat]? with
+    | some m => let r := rootStr m; r == "Init" || r == "Std" || r == "Lean" || r == "Lake"
+    | none => false
+  | none => false
+
 def modOf (env : Environment) (c : Name) : String :=
   match env.getModuleIdxFor? c with
   | some i => match env.header.moduleNames[i.toNat]? with
@@ -51,6 +67,7 @@ partial def leaves (env : Environment) (stop : List Name) : List Name → List N
     match env.find? c with
     | some (.axiomInfo _) => leaves env stop rest (c :: seen) (c :: acc)
     | some info =>
+      if isCore env c then leaves env stop rest (c :: seen) (c :: acc) else
       if (env.getModuleIdxFor? c).isSome then
         (match info with
          | .thmInfo _ => leaves env stop rest (c :: seen) (c :: acc)
@@ -67,11 +84,18 @@ def axiomsReport (c : Name) (stop : List Name) : CommandElabM Unit := do
   let env ← getEnv
   IO.println (String.append (String.append (String.append "LA-AXIOMS " (nameStr c)) " :: ") (render env (leaves env stop [c] [] [])))
 
-def depsReport (c : Name) : CommandElabM Unit := do
-  let env ← getEnv
+def depsLine (env : Environment) (c : Name) : String :=
   match env.find? c with
-  | some info => IO.println (String.append (String.append (String.append "LA-DEPS " (nameStr c)) " :: ") (render env (used info)))
-  | none => IO.println (String.append "LA-DEPS-MISSING " (nameStr c))
+  | some info => String.append (String.append (String.append (String.append "LA-DEPS " (nameStr c)) " :: ") (render env (used info))) "\\n"
+  | none => String.append (String.append "LA-DEPS-MISSING " (nameStr c)) "\\n"
+
+partial def depsLines (env : Environment) : List Name → String
+  | [] => ""
+  | c :: cs => String.append (depsLine env c) (depsLines env cs)
+
+def depsReport (cs : List Name) : CommandElabM Unit := do
+  let env ← getEnv
+  IO.println (depsLines env cs)
 
 end {NAMESPACE}
 """
@@ -82,8 +106,11 @@ def axioms_command(full_name: str, stop: tuple[str, ...] = ()) -> str:
     return f"#eval {NAMESPACE}.axiomsReport ``{full_name} [{stops}]\n"
 
 
-def deps_command(full_name: str) -> str:
-    return f"#eval {NAMESPACE}.depsReport ``{full_name}\n"
+def deps_command(full_names) -> str:
+    """One `#eval` for many declarations: each `#eval` costs seconds in this Lean (it compiles an
+    auxiliary definition), so a file's report is one command, not one per declaration."""
+    names = ", ".join(f"``{n}" for n in full_names)
+    return f"#eval {NAMESPACE}.depsReport [{names}]\n"
 
 
 def public_name(name: str) -> str:
