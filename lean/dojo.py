@@ -54,7 +54,8 @@ class _Doc:
 
     def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
         body = tactic_block(tactics)
-        return f"{self.before}set_option maxHeartbeats {heartbeats} in\n{self.head} by\n{body}\n{check}"
+        # linters only produce style warnings, and they re-run on the theorem at every step
+        return f"{self.before}set_option linter.all false in\nset_option maxHeartbeats {heartbeats} in\n{self.head} by\n{body}\n{check}"
 
 
 def tactic_block(tactics) -> str:
@@ -215,7 +216,7 @@ class Dojo:
         self._line_shift = before.count("\n") - text[:decl.start].count("\n")
         head = text[decl.start:decl.assign].rstrip() + " :="
         theorem_line = before.count("\n")
-        by_line = theorem_line + 1 + head.count("\n")
+        by_line = theorem_line + 2 + head.count("\n")  # two `set_option … in` lines
         by_col = utf16_len(head.split("\n")[-1]) + 1
         return _Doc(header, before, head, decl, theorem_line, by_line, by_col)
 
