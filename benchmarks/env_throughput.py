@@ -7,7 +7,7 @@
 (c) time to the first proof state from a cold cache (download + patch + start) and from a warm one.
 (d) the worker's resident memory after 500 steps.
 
-    python benchmarks/env_throughput.py [--skip-cold] [--soak-steps 500]
+    python benchmarks/env_throughput.py [--skip-cold] [--soak-steps 500] [--parts abcd]
 """
 from __future__ import annotations
 
@@ -91,11 +91,70 @@ def dojo_pass(server: LeanServer, path: Path, names: list[str], audit: list | No
     return total, steps
 
 
+def part_a(server: LeanServer, folder: Path, path: Path, names: list[str], repeats: int, out: dict) -> None:
+    """(a) overhead against raw elaboration, interleaved to share machine noise."""
+    raws, dojos, audits, steps = [], [], [], 0
+    for _ in range(repeats):
+        raws.append(raw_elaboration_seconds(server, folder, repeats=3))
+        a: list = []
+        d, steps = dojo_pass(server, path, names, a)
+        dojos.append(d)
+        audits.append(sum(a))
+    raw, dj = sorted(raws)[len(raws) // 2], sorted(dojos)[len(dojos) // 2]
+    audit = sorted(audits)[len(audits) // 2]
+    out["a_steps"] = steps
+    out["a_raw_elaboration_s"] = round(raw, 4)
+    out["a_dojo_run_tac_s"] = round(dj, 4)
+    out["a_steps_per_s"] = round(steps / dj, 2)
+    out["overhead_ratio"] = round(dj / raw, 3) if raw > 0 else None
+    out["a_final_axiom_audit_s"] = round(audit, 4)
+    out["overhead_ratio_excluding_audit"] = round((dj - audit) / raw, 3) if raw > 0 else None
+
+
+def part_b(server: LeanServer, path: Path, names: list[str], out: dict) -> None:
+    """(b) 1 vs 2 workers on the same step workload (each lane replays all proofs)."""
+    def lane() -> None:
+        dojo_pass(server, path, names)
+
+    def parallel() -> float:
+        t0 = time.time()
+        ths = [threading.Thread(target=lane) for _ in range(2)]
+        for t in ths:
+            t.start()
+        for t in ths:
+            t.join()
+        return time.time() - t0
+
+    parallel()  # warm-up: both workers started with this header (a start is ~17 s, not a step cost)
+    t0 = time.time()
+    lane()
+    lane()
+    one = time.time() - t0
+    two = parallel()
+    out["b_1_worker_s"] = round(one, 3)
+    out["b_2_workers_s"] = round(two, 3)
+    out["b_scaling_1_to_2"] = round(one / two, 3)
+
+
+def part_d(server: LeanServer, path: Path, soak_steps: int, out: dict) -> None:
+    """(d) memory after N steps."""
+    with Dojo(Theorem(path, "len_app"), server=server) as (dojo, s0):
+        tacs = ["intro", "simp", "induction xs", "omega", "rfl", "constructor", "cases ys"]
+        t0 = time.time()
+        for i in range(soak_steps):
+            dojo.run_tac(s0, tacs[i % len(tacs)])
+        out["d_soak_steps"] = soak_steps
+        out["d_soak_steps_per_s"] = round(soak_steps / (time.time() - t0), 2)
+        out["d_rss_mb_after_soak"] = round(dojo.worker.rss_mb(), 1)
+        out["d_restarts"] = dojo.stats["restarts"]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--skip-cold", action="store_true")
     ap.add_argument("--soak-steps", type=int, default=500)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--parts", default="abcd", help="which parts to run, e.g. `b`")
     args = ap.parse_args()
     out: dict = {"lean": None}
     folder = Path(tempfile.mkdtemp(prefix="envbench-"))
@@ -103,72 +162,32 @@ def main() -> None:
     write_file(path, False)
     names = list(PROOFS)
 
-    # (c) cold cache: a fresh cache folder, install + first state, in a subprocess
-    if not args.skip_cold:
-        cold_cache = Path(tempfile.mkdtemp(prefix="envbench-cache-"))
-        code = ("import time,sys; t=time.time(); from lean import Dojo, Theorem;"
-                f"d=Dojo(Theorem({str(path)!r}, 'and_swap')); s=d.start(); print(time.time()-t); d.close()")
+    if "c" in args.parts:
+        # cold cache: a fresh cache folder, install + first state, in a subprocess
+        if not args.skip_cold:
+            cold_cache = Path(tempfile.mkdtemp(prefix="envbench-cache-"))
+            code = ("import time,sys; t=time.time(); from lean import Dojo, Theorem;"
+                    f"d=Dojo(Theorem({str(path)!r}, 'and_swap')); s=d.start(); print(time.time()-t); d.close()")
+            t0 = time.time()
+            r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, LEAN_AGENT_CACHE=str(cold_cache)),
+                               capture_output=True, text=True)
+            out["cold_start_to_first_state_s"] = round(time.time() - t0, 2) if r.returncode == 0 else f"failed: {r.stderr[-300:]}"
+            shutil.rmtree(cold_cache, ignore_errors=True)
         t0 = time.time()
-        r = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, LEAN_AGENT_CACHE=str(cold_cache)),
-                           capture_output=True, text=True)
-        out["cold_start_to_first_state_s"] = round(time.time() - t0, 2) if r.returncode == 0 else f"failed: {r.stderr[-300:]}"
-        shutil.rmtree(cold_cache, ignore_errors=True)
-    t0 = time.time()
-    r = subprocess.run([sys.executable, "-c", ("from lean import Dojo, Theorem;"
-                        f"d=Dojo(Theorem({str(path)!r}, 'and_swap')); s=d.start(); d.close()")], capture_output=True, text=True)
-    out["warm_cache_to_first_state_s"] = round(time.time() - t0, 2) if r.returncode == 0 else f"failed: {r.stderr[-300:]}"
+        r = subprocess.run([sys.executable, "-c", ("from lean import Dojo, Theorem;"
+                            f"d=Dojo(Theorem({str(path)!r}, 'and_swap')); s=d.start(); d.close()")], capture_output=True, text=True)
+        out["warm_cache_to_first_state_s"] = round(time.time() - t0, 2) if r.returncode == 0 else f"failed: {r.stderr[-300:]}"
 
     server = LeanServer(LeanConfig(num_workers=2))
     try:
         out["lean"] = server.toolchain.version
-        # (a) overhead against raw elaboration, interleaved to share machine noise
-        dojo_pass(server, path, names)  # warm-up: workers started, prelude compiled
-        raws, dojos, audits, steps = [], [], [], 0
-        for _ in range(args.repeats):
-            raws.append(raw_elaboration_seconds(server, folder, repeats=3))
-            a: list = []
-            d, steps = dojo_pass(server, path, names, a)
-            dojos.append(d)
-            audits.append(sum(a))
-        raw, dj = sorted(raws)[len(raws) // 2], sorted(dojos)[len(dojos) // 2]
-        audit = sorted(audits)[len(audits) // 2]
-        out["a_steps"] = steps
-        out["a_raw_elaboration_s"] = round(raw, 4)
-        out["a_dojo_run_tac_s"] = round(dj, 4)
-        out["a_steps_per_s"] = round(steps / dj, 2)
-        out["overhead_ratio"] = round(dj / raw, 3) if raw > 0 else None
-        out["a_final_axiom_audit_s"] = round(audit, 4)
-        out["overhead_ratio_excluding_audit"] = round((dj - audit) / raw, 3) if raw > 0 else None
-
-        # (b) 1 vs 2 workers on the same step workload (each lane replays all proofs)
-        def lane(times: list) -> None:
-            times.append(dojo_pass(server, path, names)[0])
-
-        t0 = time.time()
-        lane([])
-        lane([])
-        one = time.time() - t0
-        t0 = time.time()
-        ths = [threading.Thread(target=lane, args=([],)) for _ in range(2)]
-        for t in ths:
-            t.start()
-        for t in ths:
-            t.join()
-        two = time.time() - t0
-        out["b_1_worker_s"] = round(one, 3)
-        out["b_2_workers_s"] = round(two, 3)
-        out["b_scaling_1_to_2"] = round(one / two, 3)
-
-        # (d) memory after N steps
-        with Dojo(Theorem(path, "len_app"), server=server) as (dojo, s0):
-            tacs = ["intro", "simp", "induction xs", "omega", "rfl", "constructor", "cases ys"]
-            t0 = time.time()
-            for i in range(args.soak_steps):
-                dojo.run_tac(s0, tacs[i % len(tacs)])
-            out["d_soak_steps"] = args.soak_steps
-            out["d_soak_steps_per_s"] = round(args.soak_steps / (time.time() - t0), 2)
-            out["d_rss_mb_after_soak"] = round(dojo.worker.rss_mb(), 1)
-            out["d_restarts"] = dojo.stats["restarts"]
+        dojo_pass(server, path, names)  # warm-up: a worker started, prelude compiled
+        if "a" in args.parts:
+            part_a(server, folder, path, names, args.repeats, out)
+        if "b" in args.parts:
+            part_b(server, path, names, out)
+        if "d" in args.parts:
+            part_d(server, path, args.soak_steps, out)
     finally:
         server.close()
         shutil.rmtree(folder, ignore_errors=True)

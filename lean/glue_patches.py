@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lean.errors import ToolchainError
 
 # Bump whenever a patch changes: the patched glue is cached under this version.
-PATCH_VERSION = "10"
+PATCH_VERSION = "11"
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ _STDIN_NEW = (
     'var LA_sleep=ms=>{var p=_pthread_self(),H=(growMemViews(),HEAP32);if(!p){LA_nap??=new Int32Array(new SharedArrayBuffer(4));Atomics.wait(LA_nap,0,0,ms);return}'
     'Atomics.store(H,p+128>>2,1);Atomics.wait(H,p>>2,p,ms)};'
     'var LA_mail=()=>{var p=_pthread_self(),H=(growMemViews(),HEAP32);return p?Atomics.load(H,p+128>>2)===0:false};'
-    'var LA_work=()=>{var woke=LA_mail();__emscripten_check_mailbox();_emscripten_main_thread_process_queued_calls();if(LA_drain()||woke){_emscripten_main_thread_process_queued_calls();LA_busy=performance.now()}};'
+    'var LA_work=()=>{var woke=LA_mail();__emscripten_check_mailbox();_emscripten_main_thread_process_queued_calls();if(LA_drain()||woke){_emscripten_main_thread_process_queued_calls()}};'
     'var LA_drain=()=>{var got=0;for(var w of PThread.runningWorkers.concat(PThread.unusedWorkers)){var port=w.__laPort;if(!port)continue;'
     'for(var m;(m=worker_threads.receiveMessageOnPort(port));){var d=m.message;got++;'
     'if(d.cmd==="cleanupThread"&&!d.targetThread)cleanupThread(d.thread);else if(d.cmd==="checkMailbox"&&!d.targetThread){}else w.onmessage({data:d})}}return got};'
