@@ -13,6 +13,8 @@ exported, natively compiled functions. They report, for a constant:
 """
 from __future__ import annotations
 
+from lean.safety import CORE_MODULE_ROOTS
+
 NAMESPACE = "LeanAgentMeta"
 
 PRELUDE = f"""
@@ -42,7 +44,7 @@ partial def rootStr : Name → String
 def isCore (env : Environment) (c : Name) : Bool :=
   match env.getModuleIdxFor? c with
   | some i => match env.header.moduleNames[i.toNat]? with
-    | some m => let r := rootStr m; r == "Init" || r == "Std" || r == "Lean" || r == "Lake"
+    | some m => let r := rootStr m; {" || ".join(f'r == "{root}"' for root in CORE_MODULE_ROOTS)}
     | none => false
   | none => false
 
