@@ -4,7 +4,7 @@ Unbatched = one `generate` call per state; batched = one call for all states.  P
 object: per device, per batch size, tactics/s of each mode and the speedup batched/unbatched.
 Needs only torch + transformers (it runs on the bare GPU machine too).
 
-    python benchmarks/generation.py [--quick] [--max-batch N] [--model CKPT] [--k 4] [--max-new-tokens 32]
+    python benchmarks/generation.py [--quick] [--max-batch N] [--model CKPT | --size tiny] [--k 4] [--max-new-tokens 32]
 """
 from __future__ import annotations
 
@@ -70,7 +70,8 @@ def bench_device(policy: TransformerPolicy, sizes: list[int], k: int, repeats: i
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", help="checkpoint directory (default: the from-scratch tiny GPT-2)")
+    ap.add_argument("--model", help="checkpoint directory (default: a from-scratch GPT-2 of --size)")
+    ap.add_argument("--size", default="tiny", help="from-scratch size when no --model: tiny, small or base")
     ap.add_argument("--max-batch", type=int, default=64, help="largest batch size to run")
     ap.add_argument("--quick", action="store_true", help=f"only batch sizes {QUICK_SIZES}, short tactics")
     ap.add_argument("--k", type=int, default=4, help="candidates per state (beam width)")
@@ -89,14 +90,14 @@ def main(argv: list[str] | None = None) -> int:
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else []) if args.devices == "auto" else args.devices.split(",")
     decoding = DecodingConfig(strategy="beam", max_new_tokens=max_new)
     report: dict[str, object] = {
-        "model": args.model or "from_scratch(n_layer=2, n_embd=128)", "k": args.k, "max_new_tokens": max_new,
+        "model": args.model or f"from_scratch({args.size})", "k": args.k, "max_new_tokens": max_new,
         "torch": torch.__version__, "threads": torch.get_num_threads(), "results": {},
     }
     for d in devices:
         if args.model:
             policy = TransformerPolicy.load(args.model, device=d, decoding=decoding)
         else:
-            policy = TransformerPolicy.from_scratch(PolicyModelConfig(device=d), decoding)
+            policy = TransformerPolicy.from_scratch(PolicyModelConfig.preset(args.size, device=d), decoding)
         key = d if d == "cpu" else f"{d} ({torch.cuda.get_device_name(0)}, {str(policy.dtype).replace('torch.', '')})"
         report["results"][key] = bench_device(policy, sizes, args.k, repeats)  # type: ignore[index]
     print(json.dumps(report))

@@ -32,6 +32,7 @@ __all__ = [
     "PortfolioPolicy",
     "ByteTokenizer",
     "PolicyModelConfig",
+    "MODEL_SIZES",
     "DecodingConfig",
     "TransformerPolicy",
     "MixturePolicy",
@@ -500,6 +501,21 @@ class PolicyModelConfig:
                 f"max_prompt_len + max_new_tokens = {self.max_prompt_len + self.max_new_tokens} exceeds "
                 f"n_positions = {self.n_positions}; lower one of them or raise n_positions"
             )
+
+    @classmethod
+    def preset(cls, size: str, **overrides: Any) -> PolicyModelConfig:
+        """A named size from `MODEL_SIZES` ("tiny" is the CPU default; "small"/"base" suit a GPU)."""
+        if size not in MODEL_SIZES:
+            raise ValueError(f"unknown model size {size!r}; choose one of {', '.join(MODEL_SIZES)}")
+        return cls(**{**MODEL_SIZES[size], **overrides})
+
+
+# Named from-scratch sizes: (layers, width, heads).  tiny ≈ 0.5M parameters, small ≈ 3.3M, base ≈ 25M.
+MODEL_SIZES: dict[str, dict[str, int]] = {
+    "tiny": {"n_layer": 2, "n_embd": 128, "n_head": 4},
+    "small": {"n_layer": 4, "n_embd": 256, "n_head": 8},
+    "base": {"n_layer": 8, "n_embd": 512, "n_head": 8},
+}
 
 
 @dataclass(frozen=True)

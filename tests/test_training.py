@@ -260,4 +260,16 @@ def test_cli_errors_exit_2(tmp_path, capsys):
     assert "lr" in capsys.readouterr().err
     assert main(["train", str(data), "--out", str(tmp_path / "o"), "--from", str(tmp_path / "nockpt")]) == 2
     assert "--from" in capsys.readouterr().err
+    assert main(["train", str(data), "--out", str(tmp_path / "o"), "--size", "huge"]) == 2
+    assert "tiny, small, base" in capsys.readouterr().err
     assert not Path(tmp_path / "o").exists()
+
+
+def test_cli_size_preset_builds_that_model(tmp_path, capsys):
+    data = tmp_path / "steps.jsonl"
+    save_examples(data, EXAMPLES)
+    cfg = tmp_path / "sft.yaml"
+    cfg.write_text("max_steps: 1\nbatch_size: 2\ndevice: cpu\n")
+    assert main(["train", str(data), "--out", str(tmp_path / "s"), "--size", "small", "--config", str(cfg), "--json"]) == 0
+    model_cfg = json.loads((tmp_path / "s" / "config.json").read_text())
+    assert (model_cfg["n_layer"], model_cfg["n_embd"]) == (4, 256)

@@ -1,6 +1,6 @@
 """`training` command line: fine-tune a policy on JSONL step files and save a checkpoint.
 
-    training train DATA... --out CKPT [--from CKPT] [--config FILE] [--json]
+    training train DATA... --out CKPT [--from CKPT | --size tiny|small|base] [--config FILE] [--json]
 
 Exit status 2 (with a message on stderr) for bad paths, data or config; 0 on success.
 """
@@ -22,6 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     tr.add_argument("data", nargs="+", help="JSONL files of proof steps")
     tr.add_argument("--out", required=True, help="checkpoint directory to write")
     tr.add_argument("--from", dest="parent", help="checkpoint to start from (default: a new from-scratch model)")
+    tr.add_argument("--size", default="tiny", help="size of a new from-scratch model: tiny (CPU default), small, base")
     tr.add_argument("--config", help="YAML file of SFTConfig options")
     tr.add_argument("--json", action="store_true", help="print one JSON result object instead of log lines")
     return ap
@@ -57,7 +58,11 @@ def _train(args: argparse.Namespace) -> int:
         except (FileNotFoundError, OSError, ValueError) as e:
             return _fail(f"--from {args.parent}: {e}")
     else:
-        policy = TransformerPolicy.from_scratch(PolicyModelConfig(device=config.device))
+        try:
+            model_config = PolicyModelConfig.preset(args.size, device=config.device)
+        except ValueError as e:
+            return _fail(f"--size: {e}")
+        policy = TransformerPolicy.from_scratch(model_config)
 
     def log(step: int, loss: float) -> None:
         if not args.json:
