@@ -24,7 +24,6 @@ from pathlib import Path
 
 from lean import Dojo, LeanConfig, LeanServer, ProofFinished, TacticState, Theorem
 from lean.dojo import document_header
-from lean import leanmeta
 
 PROOFS = {
     "and_swap": ("(p q : Prop) (hp : p) (hq : q) : q ∧ p", ["constructor", "exact hq", "exact hp"]),
@@ -58,7 +57,7 @@ def raw_elaboration_seconds(server: LeanServer, folder: Path, repeats: int = 5) 
     try:
         def doc(p: Path, nonce: int) -> str:
             t = p.read_text()
-            return header + leanmeta.PRELUDE + f"\n-- {nonce}\nset_option maxHeartbeats {200000 + nonce} in\ntheorem bench_nonce_{nonce} : True := trivial\n" + t[start:]
+            return header + f"-- {nonce}\nset_option maxHeartbeats {200000 + nonce} in\ntheorem bench_nonce_{nonce} : True := trivial\n" + t[start:]
 
         w.elaborate(doc(full, 0), 300, header=header)  # warm-up
         times = []
@@ -73,18 +72,23 @@ def raw_elaboration_seconds(server: LeanServer, folder: Path, repeats: int = 5) 
         server.release(w)
 
 
-def dojo_pass(server: LeanServer, path: Path, names: list[str], audit: list | None = None) -> tuple[float, int]:
+def dojo_pass(server: LeanServer, path: Path, names: list[str], audit: list | None = None,
+              final: list | None = None) -> tuple[float, int]:
     """Run every proof step by step through run_tac (warm Dojo per theorem); seconds in run_tac, steps.
-    `audit` collects the seconds spent on the final axiom audits (part of run_tac's time)."""
+    `audit` collects the seconds spent on the final axiom audits (part of run_tac's time), `final` the
+    seconds of each proof's last step (the one that finishes it and pays for the audit)."""
     total, steps = 0.0, 0
     for name in names:
         _, tacs = PROOFS[name]
         with Dojo(Theorem(path, name), server=server) as (dojo, s):
-            for t in tacs:
+            for i, t in enumerate(tacs):
                 t0 = time.perf_counter()
                 s = dojo.run_tac(s, t)
-                total += time.perf_counter() - t0
+                dt = time.perf_counter() - t0
+                total += dt
                 steps += 1
+                if final is not None and i == len(tacs) - 1:
+                    final.append(dt)
             assert isinstance(s, ProofFinished), (name, s)
             if audit is not None:
                 audit.append(dojo.stats["audit_s"])
@@ -93,13 +97,15 @@ def dojo_pass(server: LeanServer, path: Path, names: list[str], audit: list | No
 
 def part_a(server: LeanServer, folder: Path, path: Path, names: list[str], repeats: int, out: dict) -> None:
     """(a) overhead against raw elaboration, interleaved to share machine noise."""
-    raws, dojos, audits, steps = [], [], [], 0
+    raws, dojos, audits, finals, steps = [], [], [], [], 0
     for _ in range(repeats):
         raws.append(raw_elaboration_seconds(server, folder, repeats=3))
         a: list = []
-        d, steps = dojo_pass(server, path, names, a)
+        f: list = []
+        d, steps = dojo_pass(server, path, names, a, f)
         dojos.append(d)
         audits.append(sum(a))
+        finals.append(sum(f))
     raw, dj = sorted(raws)[len(raws) // 2], sorted(dojos)[len(dojos) // 2]
     audit = sorted(audits)[len(audits) // 2]
     out["a_steps"] = steps
@@ -109,6 +115,10 @@ def part_a(server: LeanServer, folder: Path, path: Path, names: list[str], repea
     out["overhead_ratio"] = round(dj / raw, 3) if raw > 0 else None
     out["a_final_axiom_audit_s"] = round(audit, 4)
     out["overhead_ratio_excluding_audit"] = round((dj - audit) / raw, 3) if raw > 0 else None
+    # what search mostly pays: a step that does not finish a proof (most steps of a search are such)
+    fin = sorted(finals)[len(finals) // 2]
+    out["a_step_ms_not_finishing"] = round(1000 * (dj - fin) / max(steps - len(names), 1), 1)
+    out["a_step_ms_finishing_with_audit"] = round(1000 * fin / len(names), 1)
 
 
 def part_b(server: LeanServer, path: Path, names: list[str], out: dict) -> None:

@@ -103,6 +103,11 @@ end {NAMESPACE}
 """
 
 
+# The audit needs only the walker and `axiomsReport`: the Dojo appends this smaller text after the
+# theorem at each audit, so it is elaborated (and compiled) once per finished proof, not at every step.
+AUDIT_PRELUDE = PRELUDE[:PRELUDE.index("\ndef depsLine")] + f"\nend {NAMESPACE}\n"
+
+
 def axioms_command(full_name: str, stop: tuple[str, ...] = ()) -> str:
     stops = ", ".join(f"``{s}" for s in stop)
     return f"#eval {NAMESPACE}.axiomsReport ``{full_name} [{stops}]\n"

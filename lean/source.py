@@ -33,6 +33,12 @@ class Declaration:
     end: int  # offset just past the declaration's text (trailing blank lines excluded)
     assign: int | None  # offset of the top-level `:=` (None for pattern-matching or structures)
     line: int  # 1-based line of the keyword (where Lean reports the declaration)
+    scopes: tuple[tuple[str, str], ...] = ()  # (namespace|section, name) open around it, outermost first
+
+    def closing_commands(self) -> str:
+        """`end …` lines that close every namespace and section open at this declaration, so text
+        appended after it (the Dojo's audit helpers) starts at the top level of the file."""
+        return "".join(f"end {name}\n" if name else "end\n" for _, name in reversed(self.scopes))
 
     def statement(self, text: str) -> str:
         stop = self.assign if self.assign is not None else self.end
@@ -214,7 +220,8 @@ def declarations(text: str) -> list[Declaration]:
         else:
             full = f"{prefix}.{name}" if prefix and name else name
         assign = _top_level_assign(masked, kw_start + len(kind) + (nm.end() if nm else 0), end)
-        decls.append(Declaration(kind, name, full, start, kw_start, end, assign, text.count("\n", 0, kw_start) + 1))
+        decls.append(Declaration(kind, name, full, start, kw_start, end, assign, text.count("\n", 0, kw_start) + 1,
+                                 tuple(ns_stack)))
     return decls
 
 

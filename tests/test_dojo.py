@@ -132,3 +132,19 @@ def test_doc_commented_theorem(demo_file, lean_server):
     with Dojo(Theorem(demo_file, "documented"), server=lean_server) as (dojo, s0):
         assert s0.pp.endswith("⊢ p ∧ p")
         assert isinstance(dojo.run_tac(s0, "exact ⟨hp, hp⟩"), ProofFinished)
+
+
+def test_audit_after_nested_scopes_and_clashing_opens(tmp_path, lean_server):
+    """The audit helpers are appended after the theorem: the file's open namespaces, sections,
+    `noncomputable section` and names opened at top level must not break them (else every proof in
+    such a file would be rejected)."""
+    f = tmp_path / "Scopes.lean"
+    f.write_text(
+        "open List Nat\n\ndef elem (n : Nat) : Nat := n\ndef cat := 3\n\n"
+        "namespace Foo.Bar\nsection S\nvariable (k : Nat)\nopen String\n\n"
+        "theorem t1 (a b : Nat) : a + b = b + a := by\n  sorry\n\nend S\nend Foo.Bar\n\n"
+        "noncomputable section\ntheorem t2 (xs : List Nat) : xs ++ [] = xs := by\n  sorry\nend\n")
+    for name, tactic in (("Foo.Bar.t1", "omega"), ("t2", "simp")):
+        with Dojo(Theorem(f, name), server=lean_server) as (dojo, s0):
+            assert isinstance(dojo.run_tac(s0, tactic), ProofFinished), name
+            assert isinstance(dojo.check_proof(["sorry"]), ProofGivenUp)

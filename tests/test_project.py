@@ -394,3 +394,14 @@ def test_difficulty_features():
     assert difficulty(small) < difficulty(big) < difficulty(big, g) < difficulty(big, g, failures=2)
     proved = TheoremInfo("p", "M", f, 1, "theorem p : True", False, "by\n  trivial\n  done", 2)
     assert difficulty(proved) == pytest.approx(math.e ** 2)
+
+
+def test_closing_commands_end_every_open_scope():
+    from lean.source import declarations
+
+    text = ("namespace A.B\nsection\nnoncomputable section Q\ntheorem t : True := trivial\nend Q\nend\n"
+            "theorem u : True := trivial\nend A.B\ntheorem v : True := trivial\n")
+    by_name = {d.full_name: d for d in declarations(text)}
+    assert by_name["A.B.t"].closing_commands() == "end Q\nend\nend A.B\n"
+    assert by_name["A.B.u"].closing_commands() == "end A.B\n"
+    assert by_name["v"].closing_commands() == ""
