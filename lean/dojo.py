@@ -53,9 +53,55 @@ class _Doc:
     by_col: int  # UTF-16 column of `by`
 
     def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
-        body = tactic_block(tactics)
+        return f"{self.before}{self._copy(self.head, tactics, heartbeats)}{check}"
+
+    @staticmethod
+    def _copy(head: str, tactics: tuple[str, ...], heartbeats: int) -> str:
         # linters only produce style warnings, and they re-run on the theorem at every step
-        return f"{self.before}set_option linter.all false in\nset_option maxHeartbeats {heartbeats} in\n{self.head} by\n{body}\n{check}"
+        return f"set_option linter.all false in\nset_option maxHeartbeats {heartbeats} in\n{head} by\n{tactic_block(tactics)}\n"
+
+    @property
+    def span(self) -> "_Span":
+        return _Span(self.theorem_line, self.by_line, self.by_col, 1 << 60)
+
+    def batch_text(self, proofs: list[tuple[str, ...]], heartbeats: int) -> tuple[str, list["_Span"]]:
+        """One document with a copy of the theorem per tactic list; copy 0 keeps the theorem's name (it
+        is the single-step document), later copies are renamed so that they do not clash."""
+        parts, spans, line = [self.before], [], self.theorem_line
+        for i, tactics in enumerate(proofs):
+            head = self.head if i == 0 else self.renamed_head(f"_la_copy{i}")
+            chunk = self._copy(head, tactics, heartbeats) + "\n"
+            spans.append(_Span(line, line + 2 + head.count("\n"), utf16_len(head.split("\n")[-1]) + 1,
+                               line + chunk.count("\n")))
+            parts.append(chunk)
+            line += chunk.count("\n")
+        return "".join(parts), spans
+
+    def renamed_head(self, suffix: str) -> str:
+        name = self.decl.name
+        if not name:
+            return self.head  # `example`: nothing to clash
+        at = self.decl.keyword_start - self.decl.start + len(self.decl.kind)
+        gap = len(self.head[at:]) - len(self.head[at:].lstrip())
+        assert self.head.startswith(name, at + gap), (self.head, name)
+        new = name[:-1] + suffix + "»" if name.endswith("»") else name + suffix
+        return self.head[:at + gap] + new + self.head[at + gap + len(name):]
+
+
+@dataclass(frozen=True)
+class _Span:
+    """Where one copy of the theorem sits in a document (0-based lines; `end_line` exclusive)."""
+
+    theorem_line: int
+    by_line: int
+    by_col: int
+    end_line: int
+
+    def holds(self, d: Diagnostic) -> bool:
+        return self.theorem_line <= d.start.line < self.end_line
+
+    def in_tactics(self, d: Diagnostic) -> bool:
+        return d.start.line > self.by_line or (d.start.line == self.by_line and d.start.character > self.by_col + 1)
 
 
 def tactic_block(tactics) -> str:
@@ -223,9 +269,9 @@ class Dojo:
         return _Doc(header, before, head, decl, theorem_line, by_line, by_col)
 
     def _elaborate(self, tactics: tuple[str, ...], initial: bool = False, check: str = "", heartbeats: int | None = None,
-                   timeout: float | None = None) -> Elaboration:
+                   timeout: float | None = None, text: str | None = None) -> Elaboration:
         hb = self.config.max_heartbeats if heartbeats is None else heartbeats
-        text = self._doc.text(tactics, hb, check)
+        text = self._doc.text(tactics, hb, check) if text is None else text
         for attempt in range(2):
             w = self.worker
             if w is None:
@@ -250,13 +296,12 @@ class Dojo:
         raise AssertionError("unreachable")
 
     # ---- classification ------------------------------------------------------------------------
-    def _in_tactics(self, d: Diagnostic) -> bool:
-        return d.start.line > self._doc.by_line or (d.start.line == self._doc.by_line and d.start.character > self._doc.by_col + 1)
-
-    def _classify(self, elab: Elaboration, tactics: tuple[str, ...], initial: bool = False) -> TacticResult:
-        diags = [d for d in elab.diagnostics if d.start.line >= self._doc.theorem_line]
+    def _classify(self, elab: Elaboration, tactics: tuple[str, ...], initial: bool = False,
+                  span: _Span | None = None) -> TacticResult:
+        span = span or self._doc.span
+        diags = [d for d in elab.diagnostics if span.holds(d)]
         errors = [d for d in diags if d.is_error]
-        tactic_errors = [d for d in errors if self._in_tactics(d)]
+        tactic_errors = [d for d in errors if span.in_tactics(d)]
         if tactic_errors:
             return LeanError("\n".join(d.message for d in tactic_errors))
         unsolved = [d for d in errors if d.message.startswith("unsolved goals")]
@@ -309,6 +354,48 @@ class Dojo:
             elif isinstance(res, ProofFinished):
                 self._states[res.tactic_state_id] = new
             return res
+
+    def run_tacs(self, state: TacticState, tactics: list[str] | tuple[str, ...]) -> list[TacticResult]:
+        """`[run_tac(state, t) for t in tactics]`, in one Lean round trip.
+
+        Search asks the policy for k tactics per state; sent one by one, each pays the per-edit cost
+        (LSP round trip, re-reporting the file's info trees) that dominates a short step. Here one edit
+        holds a copy of the theorem per tactic. A tactic that finishes the proof is re-run alone through
+        `run_tac`, so a `ProofFinished` has had the same whole-theorem audit; if the batch times out or
+        crashes, every tactic is re-run alone (each with its own limit)."""
+        base = self._tactics_of(state)
+        results: list[TacticResult | None] = [None] * len(tactics)
+        todo: list[int] = []
+        for i, t in enumerate(tactics):
+            why = safety.screen(t, self.config.max_tactic_chars)
+            if why:
+                results[i] = LeanError(f"rejected: {why}")
+            elif safety.gives_up(t):
+                results[i] = ProofGivenUp()
+            else:
+                todo.append(i)
+        if len(todo) > 1:
+            proofs = [base + (tactics[i],) for i in todo]
+            with self._lock:
+                self.stats["steps"] += len(todo)
+                self.stats["batches"] = self.stats.get("batches", 0) + 1
+                text, spans = self._doc.batch_text(proofs, self.config.max_heartbeats)
+                try:
+                    elab: Elaboration | None = self._elaborate(proofs[0], text=text, timeout=self.config.tactic_timeout * 2)
+                except (DojoTimeoutError, DojoCrashError):
+                    elab = None
+                if elab is not None:
+                    for i, new, span in zip(todo, proofs, spans):
+                        res = self._classify(elab, new, span=span)
+                        if isinstance(res, TacticState):
+                            self._states[res.id] = new
+                            results[i] = res
+                        elif not isinstance(res, ProofFinished):
+                            results[i] = res
+        for i in todo:
+            if results[i] is None:
+                results[i] = self.run_tac(state, tactics[i])
+        return results  # type: ignore[return-value]
 
     def _verify(self, tactics: tuple[str, ...], fresh: bool = False) -> str | None:
         """Collect the finished theorem's axioms in Lean; with `fresh`, first re-elaborate the whole

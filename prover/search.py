@@ -1,8 +1,8 @@
 """Best-first proof search over Lean states, with batched policy calls and parallel Lean workers.
 
 Each iteration pops the `batch_size` most promising open states, asks the policy for tactics for all of
-them in ONE `generate` call, and runs the resulting (state, tactic) pairs across the Dojos in parallel
-(one thread per Dojo; the GIL is released while Lean works). Priority is cumulative log-probability.
+them in ONE `generate` call, and runs the resulting tactics across the Dojos in parallel (one thread per
+Dojo; the GIL is released while Lean works), each state's tactics as one `run_tacs` batch (one Lean round trip). Priority is cumulative log-probability.
 States are deduplicated by `TacticState.key`, so no proof state is ever expanded twice. Every edge is
 recorded for training. A proof is reported only after `Dojo.check_proof` re-checked it as a whole theorem.
 """
@@ -157,19 +157,26 @@ class BestFirstSearch:
 
     @staticmethod
     def _run_all(dojos: Sequence[Dojo], tasks, deadline: float, pool):
-        """Run (node, tactic) pairs, spread round-robin over the Dojos, each Dojo sequentially."""
+        """Run (node, tactic) pairs: a node's tactics go to one Dojo together as one batch (`run_tacs`,
+        one Lean round trip), and nodes are spread round-robin over the Dojos."""
         results: list = [(None, 0.0)] * len(tasks)
+        groups: dict[int, list[int]] = {}
+        for j, (node, _, _) in enumerate(tasks):
+            groups.setdefault(id(node), []).append(j)
+        order = list(groups.values())
 
         def lane(i: int) -> None:
             d = dojos[i]
-            for j in range(i, len(tasks), len(dojos)):
+            for g in order[i::len(dojos)]:
                 if time.time() >= deadline:
                     return
-                node, tac, _ = tasks[j]
+                node = tasks[g[0]][0]
                 t0 = time.time()
-                res = d.run_tac(node.state, tac)
-                results[j] = (res, time.time() - t0)
-                if isinstance(res, ProofFinished):
+                batch = d.run_tacs(node.state, [tasks[j][1] for j in g])
+                share = (time.time() - t0) / len(g)
+                for j, res in zip(g, batch):
+                    results[j] = (res, share)
+                if any(isinstance(r, ProofFinished) for r in batch):
                     return
 
         if pool is None:

@@ -67,6 +67,10 @@ def test_timeout_restarts_and_next_tactic_works(demo_file, lean_server):
         assert dojo.stats["timeouts"] >= 1
         ok = dojo.run_tac(s0, "simp")
         assert isinstance(ok, ProofFinished), ok
+        # in a batch, the slow tactic costs its neighbours nothing but time: each is re-run alone
+        batch = dojo.run_tacs(s0, ["simp", hard, "exact Nat.add_zero n"])
+        assert isinstance(batch[0], ProofFinished) and isinstance(batch[2], ProofFinished), batch
+        assert isinstance(batch[1], LeanError) and "Timeout" in batch[1].error
 
 
 def test_crashed_worker_is_replaced(demo_file, lean_server):
@@ -148,3 +152,21 @@ def test_audit_after_nested_scopes_and_clashing_opens(tmp_path, lean_server):
         with Dojo(Theorem(f, name), server=lean_server) as (dojo, s0):
             assert isinstance(dojo.run_tac(s0, tactic), ProofFinished), name
             assert isinstance(dojo.check_proof(["sorry"]), ProofGivenUp)
+
+
+def test_run_tacs_matches_run_tac_one_by_one(demo_file, lean_server):
+    """The batched path (one edit, a copy of the theorem per tactic) gives what run_tac gives."""
+    tactics = ["intro hpq hq' hp'", "exact 1", "sorry", "intro h", "native_decide", "skip", "intro a b c",
+               "exact fun hpqr hq hp => hpqr hp hq", "induction"]
+    with Dojo(Theorem(demo_file, "and_imp_comm"), server=lean_server) as (dojo, s0):
+        batched = dojo.run_tacs(s0, tactics)
+        assert dojo.stats.get("batches", 0) == 1
+        single = [dojo.run_tac(s0, t) for t in tactics]
+        assert [type(r) for r in batched] == [type(r) for r in single]
+        assert [r.pp for r in batched if isinstance(r, TacticState)] == [r.pp for r in single if isinstance(r, TacticState)]
+        assert isinstance(batched[7], ProofFinished) and isinstance(batched[2], ProofGivenUp)
+        assert isinstance(batched[1], LeanError) and isinstance(batched[4], LeanError)
+        # states from a batch are ordinary states: they can be extended, alone or in a batch again
+        nxt = dojo.run_tacs(batched[0], ["exact hpq hp' hq'", "exact hpq hq' hp'"])
+        assert isinstance(nxt[0], ProofFinished) and isinstance(nxt[1], LeanError)
+        assert nxt[0].tactics == ("intro hpq hq' hp'", "exact hpq hp' hq'")
