@@ -6,8 +6,9 @@
 (b) scaling from 1 to 2 parallel workers on the same step workload.
 (c) time to the first proof state from a cold cache (download + patch + start) and from a warm one.
 (d) the worker's resident memory after 500 steps.
+(e) k candidate tactics for one state: `Dojo.run_tacs` (one round trip) against `run_tac` one by one.
 
-    python benchmarks/env_throughput.py [--skip-cold] [--soak-steps 500] [--parts abcd]
+    python benchmarks/env_throughput.py [--skip-cold] [--soak-steps 500] [--parts abcde]
 """
 from __future__ import annotations
 
@@ -146,6 +147,30 @@ def part_b(server: LeanServer, path: Path, names: list[str], out: dict) -> None:
     out["b_scaling_1_to_2"] = round(one / two, 3)
 
 
+# candidate tactics a policy might propose for one state (errors, new states, and no finisher)
+CANDIDATES = ["intro h", "induction xs", "cases xs", "simp only []", "rfl", "constructor", "omega", "exact rfl"]
+
+
+def part_e(server: LeanServer, path: Path, repeats: int, out: dict) -> None:
+    """(e) k candidates for one state: `run_tacs` (one round trip) against `run_tac` one by one."""
+    with Dojo(Theorem(path, "len_app"), server=server) as (dojo, s0):
+        one, batch = [], []
+        for _ in range(repeats + 1):  # the first round is a warm-up
+            t0 = time.perf_counter()
+            singles = [dojo.run_tac(s0, t) for t in CANDIDATES]
+            one.append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            batched = dojo.run_tacs(s0, CANDIDATES)
+            batch.append(time.perf_counter() - t0)
+            assert [type(r) for r in singles] == [type(r) for r in batched], (singles, batched)
+        one, batch = sorted(one[1:]), sorted(batch[1:])
+        o, b = one[len(one) // 2], batch[len(batch) // 2]
+        out["e_candidates"] = len(CANDIDATES)
+        out["e_ms_per_candidate_one_by_one"] = round(1000 * o / len(CANDIDATES), 1)
+        out["e_ms_per_candidate_batched"] = round(1000 * b / len(CANDIDATES), 1)
+        out["e_batch_speedup"] = round(o / b, 2)
+
+
 def part_d(server: LeanServer, path: Path, soak_steps: int, out: dict) -> None:
     """(d) memory after N steps."""
     with Dojo(Theorem(path, "len_app"), server=server) as (dojo, s0):
@@ -164,7 +189,7 @@ def main() -> None:
     ap.add_argument("--skip-cold", action="store_true")
     ap.add_argument("--soak-steps", type=int, default=500)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--parts", default="abcd", help="which parts to run, e.g. `b`")
+    ap.add_argument("--parts", default="abcde", help="which parts to run, e.g. `b`")
     args = ap.parse_args()
     out: dict = {"lean": None}
     folder = Path(tempfile.mkdtemp(prefix="envbench-"))
@@ -196,6 +221,8 @@ def main() -> None:
             part_a(server, folder, path, names, args.repeats, out)
         if "b" in args.parts:
             part_b(server, path, names, out)
+        if "e" in args.parts:
+            part_e(server, path, args.repeats, out)
         if "d" in args.parts:
             part_d(server, path, args.soak_steps, out)
     finally:

@@ -2,7 +2,9 @@
 
 A file's project-local imports are compiled to `.olean` in dependency order into a per-project folder
 of the cache. Each module is rebuilt only when its source or one of its imports changed (content
-hashes), and a lock keeps two processes from building the same project at once.
+hashes); compiled modules are also kept by content, so a copy of a project elsewhere (the curriculum's
+working copies, benchmark runs) restores them instead of compiling again. A lock keeps two processes
+from building the same project at once.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -74,6 +77,42 @@ class BuildResult:
     seconds: float
 
 
+def _outputs(olean: Path) -> list[Path]:
+    """What compiling one module wrote: `X.olean` and its siblings (`X.ilean`, `X.olean.private`, …)."""
+    return [f for f in olean.parent.glob(olean.stem + ".*") if f.is_file()]
+
+
+def _object_dir(config: LeanConfig, mod: str, digest: str) -> Path:
+    """Content-addressed copy of a compiled module, shared by every project folder (and every copy of a
+    project, e.g. the curriculum's working copies): same name + same source + same imports' sources +
+    same toolchain gives the same outputs."""
+    return config.cache_dir / "builds" / "objects" / hashlib.sha256(f"{mod}\0{digest}".encode()).hexdigest()[:32]
+
+
+def _restore(obj: Path, olean: Path) -> list[int] | None:
+    """Copy a cached module into place; its sorry lines, or None when it is not cached."""
+    meta = obj / "meta.json"
+    if not meta.is_file():
+        return None
+    for f in obj.iterdir():
+        if f.name != "meta.json":
+            shutil.copy2(f, olean.parent / f.name)
+    return list(json.loads(meta.read_text())["sorry_lines"])
+
+
+def _store(obj: Path, olean: Path, sorry_lines: list[int]) -> None:
+    tmp = obj.with_name(f"{obj.name}.tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    for f in _outputs(olean):
+        shutil.copy2(f, tmp / f.name)
+    (tmp / "meta.json").write_text(json.dumps({"sorry_lines": sorry_lines}))
+    try:
+        tmp.rename(obj)
+    except OSError:  # another process stored it first: same content
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _build_dir(config: LeanConfig, root: Path) -> Path:
     tag = hashlib.sha256(str(root).encode()).hexdigest()[:12]
     return config.cache_dir / "builds" / f"{root.name}-{tag}"
@@ -131,6 +170,13 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
                 sorry += [(mod, l) for l in entry.get("sorry_lines", [])]
                 continue
             olean.parent.mkdir(parents=True, exist_ok=True)
+            obj = _object_dir(config, mod, digest)
+            cached = _restore(obj, olean)
+            if cached is not None:
+                stamps[mod] = {"digest": digest, "sorry_lines": cached}
+                stamps_path.write_text(json.dumps(stamps, indent=1))
+                sorry += [(mod, l) for l in cached]
+                continue
             src_root = next(d for d in sorted(dirs, key=lambda x: -len(str(x))) if str(path.resolve()).startswith(str(d)))
             rel = path.resolve().relative_to(src_root)
             if not quiet:
@@ -157,6 +203,7 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
                 detail = "\n".join(errors[:5]) or (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
                 raise DojoInitError(f"module {mod} does not elaborate, so files importing it cannot be used:\n{detail}\n"
                                     f"Fix {path} first.")
+            _store(obj, olean, lines)
             stamps[mod] = {"digest": digest, "sorry_lines": lines}
             stamps_path.write_text(json.dumps(stamps, indent=1))
             sorry += [(mod, l) for l in lines]

@@ -549,6 +549,8 @@ class TransformerPolicy:
     Holds the model in inference dtype (bf16 on CUDA); `SFTTrainer` switches it to fp32 for training.
     """
 
+    expensive = True  # search may answer from a mixture's cheaper members when this one takes too long
+
     def __init__(
         self,
         model: Any,
@@ -815,6 +817,12 @@ class MixturePolicy:
         for _, w in self.policies:
             if not w > 0:
                 raise ValueError(f"MixturePolicy weights must be > 0, got {w}; drop the policy instead")
+
+    def cheap(self) -> MixturePolicy | None:
+        """The mixture without its expensive members (neural models), for when search must not wait
+        on them; None when nothing would change or nothing would be left."""
+        kept = [(p, w) for p, w in self.policies if not getattr(p, "expensive", False)]
+        return MixturePolicy(kept) if kept and len(kept) < len(self.policies) else None
 
     def generate(
         self, states: list[str], k: int, premises: list[list[str]] | None = None

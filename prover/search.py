@@ -28,10 +28,15 @@ class SearchConfig:
     num_samples: int = 8  # tactics asked of the policy per state
     batch_size: int = 4  # states expanded per policy call
     max_depth: int = 40
+    # Lean must not wait on a slow model: once the policy has taken this share of the search's wall
+    # time, a policy with a cheap fallback (`MixturePolicy.cheap()`) answers with that instead
+    max_model_share: float = 0.5
 
     def __post_init__(self):
         if self.time_budget <= 0:
             raise ValueError(f"time_budget must be > 0 seconds, got {self.time_budget}")
+        if not 0 < self.max_model_share <= 1:
+            raise ValueError(f"max_model_share must be in (0, 1], got {self.max_model_share}; 1 never skips the model")
         for name in ("max_expansions", "num_samples", "batch_size", "max_depth"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -103,6 +108,7 @@ class BestFirstSearch:
         expansions = 0
         stop = "queue exhausted"
         pool = ThreadPoolExecutor(max_workers=len(dojos)) if len(dojos) > 1 else None
+        cheap = self.policy.cheap() if hasattr(self.policy, "cheap") else None
         try:
             while queue:
                 if time.time() >= deadline:
@@ -118,7 +124,9 @@ class BestFirstSearch:
                 expansions += len(batch)
                 t0 = time.time()
                 prem = [self.premises_for(n.state.pp) for n in batch] if self.premises_for else None
-                candidates = self.policy.generate([n.state.pp for n in batch], cfg.num_samples, prem)
+                over = model_s > cfg.max_model_share * (time.time() - t_start)
+                policy = cheap if (over and cheap is not None) else self.policy
+                candidates = policy.generate([n.state.pp for n in batch], cfg.num_samples, prem)
                 model_s += time.time() - t0
                 tasks = [(node, tac, lp) for node, cands in zip(batch, candidates) for tac, lp in cands]
                 t0 = time.time()

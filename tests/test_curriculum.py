@@ -158,3 +158,22 @@ def test_daemon_picks_up_new_sorry_and_survives_kill9(tmp_path):
     assert "event=stopped" in (tmp_path / "daemon.log").read_text()
     for f in ("A.lean", "B.lean"):
         assert file_errors(root / "Fix" / f, (root / "Fix" / f).read_text()) == []
+
+
+@pytest.mark.lean
+def test_compiled_modules_are_shared_between_copies(tmp_path, lean_config, capsys):
+    """A second copy of a project (the curriculum's working copies, benchmark runs) restores compiled
+    modules by content instead of compiling them again; a changed module is compiled."""
+    from lean.build import ensure_built
+
+    a, b = make_project(tmp_path / "a"), make_project(tmp_path / "b")
+    ra = ensure_built(a / "Fix" / "B.lean", lean_config)
+    capsys.readouterr()
+    rb = ensure_built(b / "Fix" / "B.lean", lean_config)
+    assert "building" not in capsys.readouterr().err
+    assert ra.modules == rb.modules == ("Fix.A",) and ra.out_dir != rb.out_dir
+    assert (rb.out_dir / "Fix" / "A.olean").read_bytes() == (ra.out_dir / "Fix" / "A.olean").read_bytes()
+    assert [m for m, _ in rb.sorry_decls] == ["Fix.A"]  # what the build found travels with the copy
+    (b / "Fix" / "A.lean").write_text(A.replace("theorem and_pair", "theorem and_pair'"))
+    ensure_built(b / "Fix" / "B.lean", lean_config)
+    assert "building Fix.A" in capsys.readouterr().err

@@ -21,6 +21,7 @@ from prover.policy import (
     parse_goals,
     truncate_state,
 )
+from prover.search import SearchConfig
 
 torch.set_num_threads(1)  # the test machine is shared; one thread is much faster under contention
 
@@ -291,6 +292,20 @@ def test_mixture_merges_with_weights():
     mix2 = MixturePolicy([(PortfolioPolicy(), 1.0), (a, 2.0)])
     assert isinstance(mix2, Policy)
     assert mix2.generate(["⊢ True"], 2)[0][0][0] == "simp"
+
+
+def test_mixture_cheap_drops_expensive_members():
+    a, b = _Fixed([("simp", -1.0)]), _Fixed([("rfl", -0.5)])
+    b.expensive = True
+    mix = MixturePolicy([(a, 0.6), (b, 0.4)])
+    cheap = mix.cheap()
+    assert cheap is not None and [p for p, _ in cheap.policies] == [a]
+    assert [t for t, _ in cheap.generate(["⊢ x"], 4)[0]] == ["simp"]
+    assert MixturePolicy([(a, 1.0)]).cheap() is None  # nothing to drop
+    assert MixturePolicy([(b, 1.0)]).cheap() is None  # nothing would be left
+    assert TransformerPolicy.expensive and not getattr(PortfolioPolicy(), "expensive", False)
+    with pytest.raises(ValueError, match="max_model_share"):
+        SearchConfig(max_model_share=0)
 
 
 def test_seq2seq_checkpoint_roundtrip(tmp_path):

@@ -52,6 +52,35 @@ def test_budgets_are_honoured(demo_file, lean_server):
         assert not res.proved and res.wall_s < 1.5 + 25  # one in-flight tactic may finish after the deadline
 
 
+class SlowModel:
+    """Stands in for a neural policy that is slow on this machine (it proposes nothing useful)."""
+
+    expensive = True
+
+    def __init__(self, seconds: float):
+        self.seconds, self.calls = seconds, 0
+
+    def generate(self, states, k, premises=None):
+        import time
+
+        self.calls += 1
+        time.sleep(self.seconds)
+        return [[("skip", -0.1)] for _ in states]
+
+
+def test_slow_model_does_not_starve_lean(demo_file, lean_server):
+    """Past `max_model_share` of the wall time, the mixture answers from its cheap members only."""
+    from prover.policy import MixturePolicy
+
+    slow = SlowModel(2.0)
+    cfg = SearchConfig(time_budget=20, max_expansions=40, batch_size=1, max_model_share=0.3)
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        res = BestFirstSearch(MixturePolicy([(WithoutClosers(), 0.6), (slow, 0.4)]), cfg).search([dojo], s0)
+    assert res.proved, res.stop_reason
+    assert res.expansions > slow.calls  # later expansions did not wait for the model
+    assert res.model_s <= 0.3 * res.wall_s + slow.seconds  # at most one call past the share
+
+
 class ShuffledPortfolio:
     """The portfolio's candidates in a random order: exercises many search paths."""
 
