@@ -774,6 +774,8 @@ class TransformerPolicy:
         texts: list[str] = []
         keep: list[int] = []
         for j, seq in enumerate(raw):
+            if not seq or seq[-1] != tok.eos_token_id:
+                continue  # cut off at max_new_tokens: a tactic missing its end never elaborates
             body = [t for t in seq if t != tok.eos_token_id]
             text = tok.decode(body).strip()
             if text and not _BAD_TEXT.search(text) and not is_forbidden(text):

@@ -220,6 +220,15 @@ def test_batched_generate_k_distinct_in_order(trained_policy):
     assert [c[0][0] for c in out] == [t for _, t in TRAIN_STATES]
 
 
+def test_truncated_candidates_are_dropped(trained_policy):
+    """A sequence cut off at max_new_tokens is half a tactic: it is not proposed."""
+    short = TransformerPolicy(trained_policy.model, trained_policy.tokenizer, device="cpu",
+                              decoding=DecodingConfig(max_new_tokens=3, oversample=3))
+    out = short.generate([s for s, _ in TRAIN_STATES], 3)
+    for (_, tactic), cands in zip(TRAIN_STATES, out):  # without the cut, the top one is the fitted tactic's head
+        assert not any(t == tactic[:n] for t, _ in cands for n in range(2, len(tactic))), cands
+
+
 def test_batched_matches_unbatched(trained_policy):
     states = [s for s, _ in TRAIN_STATES]
     batched = trained_policy.generate(states, 1)
