@@ -9,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -174,6 +175,7 @@ def test_compiled_modules_are_shared_between_copies(tmp_path, lean_config, capsy
     assert ra.modules == rb.modules == ("Fix.A",) and ra.out_dir != rb.out_dir
     assert (rb.out_dir / "Fix" / "A.olean").read_bytes() == (ra.out_dir / "Fix" / "A.olean").read_bytes()
     assert [m for m, _ in rb.sorry_decls] == ["Fix.A"]  # what the build found travels with the copy
-    (b / "Fix" / "A.lean").write_text(A.replace("theorem and_pair", "theorem and_pair'"))
+    # new content (unique per run: the content cache outlives test runs)
+    (b / "Fix" / "A.lean").write_text(A + f"-- {uuid.uuid4().hex}\n")
     ensure_built(b / "Fix" / "B.lean", lean_config)
     assert "building Fix.A" in capsys.readouterr().err
