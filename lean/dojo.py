@@ -327,13 +327,18 @@ class Dojo:
             return state.tactics  # a state from another Dojo of the same theorem
         raise InvalidStateError(f"state id {state.id} was not produced by a Dojo of {self.theorem.name}")
 
-    def run_tac(self, state: TacticState, tactic: str) -> TacticResult:
-        tactics = self._tactics_of(state)
+    def _screened(self, tactic: str) -> TacticResult | None:
+        """The verdict on a tactic that never reaches Lean (escapes the proof, gives up), else None."""
         why = safety.screen(tactic, self.config.max_tactic_chars)
         if why:
             return LeanError(f"rejected: {why}")
-        if safety.gives_up(tactic):
-            return ProofGivenUp()
+        return ProofGivenUp() if safety.gives_up(tactic) else None
+
+    def run_tac(self, state: TacticState, tactic: str) -> TacticResult:
+        tactics = self._tactics_of(state)
+        early = self._screened(tactic)
+        if early is not None:
+            return early
         new = tactics + (tactic,)
         with self._lock:
             self.stats["steps"] += 1
@@ -364,16 +369,8 @@ class Dojo:
         `run_tac`, so a `ProofFinished` has had the same whole-theorem audit; if the batch times out or
         crashes, every tactic is re-run alone (each with its own limit)."""
         base = self._tactics_of(state)
-        results: list[TacticResult | None] = [None] * len(tactics)
-        todo: list[int] = []
-        for i, t in enumerate(tactics):
-            why = safety.screen(t, self.config.max_tactic_chars)
-            if why:
-                results[i] = LeanError(f"rejected: {why}")
-            elif safety.gives_up(t):
-                results[i] = ProofGivenUp()
-            else:
-                todo.append(i)
+        results: list[TacticResult | None] = [self._screened(t) for t in tactics]
+        todo = [i for i, r in enumerate(results) if r is None]
         if len(todo) > 1:
             proofs = [base + (tactics[i],) for i in todo]
             with self._lock:
@@ -430,11 +427,9 @@ class Dojo:
         """Verdict on a whole tactic proof, replayed from the initial state as one text."""
         tactics = tuple(tactics)
         for t in tactics:
-            why = safety.screen(t, self.config.max_tactic_chars)
-            if why:
-                return LeanError(f"rejected: {why}")
-            if safety.gives_up(t):
-                return ProofGivenUp()
+            early = self._screened(t)
+            if early is not None:
+                return early
         with self._lock:
             try:
                 elab = self._elaborate(tactics)

@@ -2,7 +2,8 @@
 
 Each iteration pops the `batch_size` most promising open states, asks the policy for tactics for all of
 them in ONE `generate` call, and runs the resulting tactics across the Dojos in parallel (one thread per
-Dojo; the GIL is released while Lean works), each state's tactics as one `run_tacs` batch (one Lean round trip). Priority is cumulative log-probability.
+Dojo; the GIL is released while Lean works), each state's tactics as one `run_tacs` batch (one Lean
+round trip). Priority is cumulative log-probability.
 States are deduplicated by `TacticState.key`, so no proof state is ever expanded twice. Every edge is
 recorded for training. A proof is reported only after `Dojo.check_proof` re-checked it as a whole theorem.
 """
