@@ -1,9 +1,12 @@
-"""Portfolio vs model vs mixture on the bundled development's target split, at equal wall time per theorem.
+"""Portfolio vs learned policies on the bundled development's target split, at equal wall time per theorem.
 
     python benchmarks/search.py [--budget 10] [--limit N] [--model CKPT | --trace TRACE.jsonl] [--train-steps 300]
+                                [--policies portfolio,memory,portfolio+memory,model,mixture] [--frozen-memory]
 
 Without `--model`, a from-scratch transformer is trained on the traced human proofs of the seen split
 (`--trace`, default data/trace.jsonl from `curriculum trace . --out data/trace.jsonl`; rows of target theorems are dropped).
+The tactic memory (`prover.memory`) starts from the same seen-split steps and, unless
+`--frozen-memory`, remembers each proof it finds during the run (what the curriculum does).
 Each policy attacks the same targets, file by file in dependency order, with proofs found earlier in a
 file reused for later theorems (nothing is written). Prints one JSON object.
 """
@@ -23,15 +26,15 @@ from lean.config import LeanConfig  # noqa: E402
 from lean.server import LeanServer  # noqa: E402
 from prover.attack import attack_file, open_theorems  # noqa: E402
 from prover.context import premise_provider  # noqa: E402
-from prover.policy import MixturePolicy, PolicyModelConfig, PortfolioPolicy, TransformerPolicy  # noqa: E402
+from prover.memory import MemoryPolicy, TacticMemory, learned_mixture  # noqa: E402
+from prover.policy import PolicyModelConfig, PortfolioPolicy, TransformerPolicy  # noqa: E402
 from prover.search import SearchConfig  # noqa: E402
 
 
 def train_model(trace: Path, steps: int, out: Path) -> TransformerPolicy:
-    from training import SFTConfig, SFTTrainer, load_examples
+    from training import SFTConfig, SFTTrainer, with_first_steps
 
-    seen = set(json.loads((Path(__file__).resolve().parent.parent / "data" / "split.json").read_text())["seen"])
-    examples = [e for e in load_examples(trace) if e.theorem in seen]  # never train on a target's proof
+    examples = with_first_steps(seen_examples(trace))
     model = TransformerPolicy.from_scratch(PolicyModelConfig(device="cpu"))
     trainer = SFTTrainer(model, SFTConfig(max_steps=steps, epochs=100, batch_size=16, device="cpu"))
     res = trainer.train(examples)
@@ -41,7 +44,15 @@ def train_model(trace: Path, steps: int, out: Path) -> TransformerPolicy:
     return model
 
 
-def run_policy(name: str, policy, project: Path, limit: int | None, budget: float, server: LeanServer) -> dict:
+def seen_examples(trace: Path) -> list:
+    from training import load_examples
+
+    seen = set(json.loads((Path(__file__).resolve().parent.parent / "data" / "split.json").read_text())["seen"])
+    return [e for e in load_examples(trace) if e.theorem in seen]  # never a target's own proof
+
+
+def run_policy(name: str, policy, project: Path, limit: int | None, budget: float, server: LeanServer,
+               learn=None) -> dict:
     results, n = [], 0
     for f in project_files(project):
         targets = open_theorems(f.read_text())
@@ -52,8 +63,8 @@ def run_policy(name: str, policy, project: Path, limit: int | None, budget: floa
         n += len(targets)
         rep = attack_file(f, targets, policy, search_config=SearchConfig(time_budget=budget, max_expansions=10_000),
                           server=server, num_workers=server.capacity, write=False, premises_for_file=premise_provider(f),
-                          on_result=lambda r: print(f"[{name}] {r.theorem}: {'proved' if r.proved else 'failed'} {r.wall_s:.1f}s",
-                                                    file=sys.stderr, flush=True))
+                          on_result=lambda r: (learn(r) if learn else None, print(
+                              f"[{name}] {r.theorem}: {'proved' if r.proved else 'failed'} {r.wall_s:.1f}s", file=sys.stderr, flush=True)))
         results += [r.to_json() for r in rep.results]
     return {"proved": sum(r["proved"] for r in results), "attempted": len(results),
             "per_theorem": {r["theorem"]: {"proved": r["proved"], "wall_s": r["wall_s"], "model_s": r["model_s"],
@@ -67,30 +78,47 @@ def main() -> None:
     ap.add_argument("--model", type=Path)
     ap.add_argument("--trace", type=Path, default=Path("data/trace.jsonl"))
     ap.add_argument("--train-steps", type=int, default=300)
-    ap.add_argument("--policies", default="portfolio,model,mixture")
+    ap.add_argument("--policies", default="portfolio,memory,portfolio+memory,model,mixture")
+    ap.add_argument("--frozen-memory", action="store_true", help="the memory does not learn from the run's proofs")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="searchbench-"))
     project = materialize_bundled_open_view(work / "project")
-    if args.model:
-        model = TransformerPolicy.load(args.model, device="cpu")
-    else:
-        if not args.trace.exists():
-            sys.exit(f"no trace at {args.trace}: run `curriculum trace . --out {args.trace}` first, or pass --model")
-        model = train_model(args.trace, args.train_steps, work / "model")
-    policies = {"portfolio": PortfolioPolicy(), "model": model,
-                "mixture": MixturePolicy([(PortfolioPolicy(), 0.6), (model, 0.4)])}
+    names = args.policies.split(",")
+    if not args.trace.exists():
+        sys.exit(f"no trace at {args.trace}: run `curriculum trace . --out {args.trace}` first")
+    model = None
+    if {"model", "mixture"} & set(names):
+        model = TransformerPolicy.load(args.model, device="cpu") if args.model else train_model(args.trace, args.train_steps, work / "model")
+
+    def arm(name: str):
+        """(policy, learn-callback) for one arm; each arm gets its own memory, so none learns from another."""
+        memory = TacticMemory()
+        memory.add_examples(seen_examples(args.trace))
+        learn = None if args.frozen_memory else memory.learn
+        if name == "portfolio":
+            return PortfolioPolicy(), None
+        if name == "memory":
+            return MemoryPolicy(memory), learn
+        if name == "portfolio+memory":
+            return learned_mixture(PortfolioPolicy(), memory), learn
+        if name == "model":
+            return model, None
+        if name == "mixture":
+            return learned_mixture(PortfolioPolicy(), memory, model), learn
+        sys.exit(f"unknown policy {name!r}; choose from portfolio, memory, portfolio+memory, model, mixture")
     server = LeanServer(LeanConfig())
     out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit}
     try:
-        for name in args.policies.split(","):
+        for name in names:
             t0 = time.time()
-            out[name] = run_policy(name, policies[name], project, args.limit, args.budget, server)
+            policy, learn = arm(name)
+            out[name] = run_policy(name, policy, project, args.limit, args.budget, server, learn)
             out[name]["wall_s"] = round(time.time() - t0, 1)
     finally:
         server.close()
     base = out.get("portfolio", {}).get("proved")
-    for name in ("model", "mixture"):
-        if name in out and base:
+    for name in names:
+        if name != "portfolio" and name in out and base:
             out[f"{name}_over_portfolio"] = round(out[name]["proved"] / base, 3)
     print(json.dumps(out, indent=1))
 

@@ -5,7 +5,9 @@
     curriculum status [--out DIR]
 
 Without PROJECT, `run` works on the bundled development's open view (its target split's proofs
-replaced by `sorry`), materialised under the output folder so the sources stay untouched.
+replaced by `sorry`), materialised under the output folder so the sources stay untouched; the traced
+human proofs of its other theorems (the seen split's rows of data/trace.jsonl) are what it learns from
+first, unless `human_data` says otherwise.
 """
 from __future__ import annotations
 
@@ -25,6 +27,23 @@ def _config(args) -> CurriculumConfig:
     if args.config:
         return CurriculumConfig.from_yaml(args.config, **overrides)
     return CurriculumConfig.from_dict({}, **overrides)
+
+
+def _with_bundled_human_data(config: CurriculumConfig) -> CurriculumConfig:
+    """The bundled development's traced human proofs, minus those of the open (target) theorems: a proof
+    the run is meant to find must never be handed to it."""
+    from dataclasses import replace
+
+    data = Path(__file__).resolve().parent.parent / "data"
+    trace, split = data / "trace.jsonl", data / "split.json"
+    if not trace.exists() or not split.exists():
+        return config
+    seen = set(json.loads(split.read_text())["seen"])
+    rows = [line for line in trace.read_text().splitlines() if line.strip() and json.loads(line)["theorem"] in seen]
+    out = Path(config.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "human_seen.jsonl").write_text("\n".join(rows) + "\n")
+    return replace(config, human_data=str(out / "human_seen.jsonl"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
         if project is None:
             project = materialize_bundled_open_view(Path(config.out) / "project")
             print(f"working on the bundled development's open view in {project}", file=sys.stderr)
+            if config.human_data is None:
+                config = _with_bundled_human_data(config)
         manager = Manager(project, config)
     except (CurriculumConfigError, LeanAgentError) as e:
         print(f"curriculum: error: {e}", file=sys.stderr)

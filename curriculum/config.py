@@ -26,6 +26,9 @@ class CurriculumConfig:
     forgetting_sample: int = 5  # theorems solved in earlier rounds re-attempted each round
     train_steps: int = 60
     train_batch_size: int = 8
+    # the trained transformer joins the search once its top-k recall of new proofs' tactics reaches this
+    # (0 = always; a checkpoint given by `model` is always used)
+    model_gate: float = 0.1
     model: str | None = None  # starting checkpoint; None = from scratch
     human_data: str | None = None  # JSONL trace of human proofs (curriculum trace) to seed training
     device: str = "auto"
@@ -46,6 +49,8 @@ class CurriculumConfig:
         for n in ("time_limit", "workers", "forgetting_sample", "train_steps"):
             if getattr(self, n) < 0:
                 bad(n, "must be >= 0")
+        if not 0 <= self.model_gate <= 1:
+            bad("model_gate", "must be a recall between 0 and 1 (0 lets the trained model in at once)")
         if self.device not in ("auto", "cpu", "cuda"):
             bad("device", "must be one of auto, cpu, cuda")
 

@@ -6,6 +6,12 @@ prover, write each verified proof back (atomically; a file a person changed is n
 every attempt and search edge in SQLite, then train the policy on what was proved and re-attempt a sample
 of earlier solved theorems to measure forgetting. With `learning=False` the same loop runs with a frozen
 policy: the ablation that shows whether learning pays.
+
+The learned policy has two parts. A tactic memory (`prover.memory`) learns at once: each proof's steps
+are remembered the moment it is found, so the next theorem of the same round can reuse them. The
+transformer learns by training between rounds; it joins the search only once it has shown value (its
+recall of the tactics of the round's new proofs, measured before it trains on them), because on a
+small CPU a model that proposes nothing useful only takes time from Lean.
 """
 from __future__ import annotations
 
@@ -98,9 +104,17 @@ class Manager:
         self.server = server or LeanServer(self.lean_config)
         if server is not None:
             self.lean_config = server.config
+        from prover.memory import TacticMemory
+
+        self.memory = TacticMemory()
+        self.model_useful = bool(config.model)  # a given checkpoint is trusted; a trained one must earn its place
         self.policy = self._initial_policy()
         if config.human_data and config.learning:
             self._seed_human_data(Path(config.human_data))
+        if config.learning:
+            # everything learned so far (human steps, earlier runs' proofs) is remembered from the start
+            self.memory.add_examples(self.store.examples())
+            self.policy = self._mixture()
 
     def _seed_human_data(self, path: Path) -> None:
         """Traced human proofs (state -> tactic) join the training data once."""
@@ -133,11 +147,10 @@ class Manager:
         return self._mixture()
 
     def _mixture(self):
-        from prover.policy import MixturePolicy
+        from prover.memory import learned_mixture
 
-        if self.model is None:
-            return self.portfolio
-        return MixturePolicy([(self.portfolio, 0.6), (self.model, 0.4)])
+        return learned_mixture(self.portfolio, self.memory if self.config.learning else None,
+                               self.model if self.model is not None and self.model_useful else None)
 
     # ---- one round ---------------------------------------------------------------------------
     def run(self, on_round=None) -> list[RoundMetrics]:
@@ -208,6 +221,10 @@ class Manager:
 
     def _record(self, res, f: Path, r: int) -> None:
         self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__)
+        # the memory is part of the policy, so the next theorem can already use this proof; the first
+        # proof remembered brings the memory into the policy
+        if self.config.learning and self.memory.learn(res) and self.policy is self.portfolio:
+            self.policy = self._mixture()
         mark = "proved" if res.proved else "failed"
         self.log(f"  {res.theorem}: {mark} ({res.wall_s:.1f} s, {res.expansions} expansions)")
 
@@ -218,19 +235,34 @@ class Manager:
         if not new:
             return 0, None
         from prover.policy import PolicyModelConfig, TransformerPolicy
-        from training import Example, SFTConfig, SFTTrainer
+        from training import Example, SFTConfig, SFTTrainer, with_first_steps
 
         if self.model is None:
             self.model = TransformerPolicy.from_scratch(PolicyModelConfig(device=self.config.device, seed=self.config.seed))
+        else:
+            self.model_useful = self._model_shows_value(new)
         old = [Example(**e) for e in self.store.examples(trained=True)]
         cfg = SFTConfig(max_steps=self.config.train_steps, batch_size=self.config.train_batch_size,
                         replay_fraction=0.5 if old else 0.0, seed=self.config.seed, device=self.config.device)
         trainer = SFTTrainer(self.model, cfg)
-        res = trainer.train([Example(**e) for e in new], old_examples=old or None)
+        res = trainer.train(with_first_steps(Example(**e) for e in new), old_examples=old or None)
         trainer.save_checkpoint(self.out / "policy", {"examples": len(new) + len(old)})
         self.store.mark_trained()
         self.policy = self._mixture()
         return len(new), getattr(res, "final_loss", None)
+
+    def _model_shows_value(self, rows: list[dict]) -> bool:
+        """Does the current model, before training on `rows`, recall their tactics (top-k exact text) at
+        least `model_gate` of the time?  Logged either way, so a run shows why the model is in or out."""
+        sample = random.Random(self.config.seed).sample(rows, min(64, len(rows)))
+        if not sample or not self.config.model_gate:
+            return self.config.model_gate == 0
+        got = self.model.generate([r["state"] for r in sample], self.config.num_samples)
+        hits = sum(r["tactic"].strip() in {t for t, _ in g} for r, g in zip(sample, got))
+        ok = hits / len(sample) >= self.config.model_gate
+        self.log(f"model recall on {len(sample)} new steps before training: {hits / len(sample):.2f} "
+                 f"({'joins' if ok else 'stays out of'} the search; gate {self.config.model_gate})")
+        return ok
 
     def _forgetting(self, solved_before: set[str], r: int) -> float:
         """Re-attempt a sample of earlier-solved theorems (not written, in memory) with the current policy."""

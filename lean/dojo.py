@@ -285,7 +285,8 @@ class Dojo:
                 return elab
             except DojoTimeoutError:
                 self.stats["timeouts"] += 1
-                w.start()  # the hung process is already killed; the next request replays from scratch
+                # the hung process is already killed; the next request starts a fresh one and replays
+                # (lazily, so a search that stopped Lean at its deadline does not pay for the restart)
                 self.stats["restarts"] += 1
                 raise
             except DojoCrashError:
@@ -334,8 +335,11 @@ class Dojo:
             return LeanError(f"rejected: {why}")
         return ProofGivenUp() if safety.gives_up(tactic) else None
 
-    def run_tac(self, state: TacticState, tactic: str) -> TacticResult:
+    def run_tac(self, state: TacticState, tactic: str, timeout: float | None = None) -> TacticResult:
+        """The result of `tactic` in `state`. `timeout` (seconds) tightens `LeanConfig.tactic_timeout` for
+        this call, e.g. to the time a search has left."""
         tactics = self._tactics_of(state)
+        limit = self.config.tactic_timeout if timeout is None else max(0.1, min(timeout, self.config.tactic_timeout))
         early = self._screened(tactic)
         if early is not None:
             return early
@@ -343,9 +347,9 @@ class Dojo:
         with self._lock:
             self.stats["steps"] += 1
             try:
-                elab = self._elaborate(new)
+                elab = self._elaborate(new, timeout=limit)
             except DojoTimeoutError:
-                return LeanError(f"Timeout: the tactic did not finish within {self.config.tactic_timeout:.1f} s "
+                return LeanError(f"Timeout: the tactic did not finish within {limit:.1f} s "
                                  f"(Lean was restarted; other states are unaffected)")
             except DojoCrashError as e:
                 return LeanError(f"Lean crashed on this tactic and was restarted: {str(e)[:300]}")
@@ -360,14 +364,17 @@ class Dojo:
                 self._states[res.tactic_state_id] = new
             return res
 
-    def run_tacs(self, state: TacticState, tactics: list[str] | tuple[str, ...]) -> list[TacticResult]:
+    def run_tacs(self, state: TacticState, tactics: list[str] | tuple[str, ...],
+                 timeout: float | None = None) -> list[TacticResult]:
         """`[run_tac(state, t) for t in tactics]`, in one Lean round trip.
 
         Search asks the policy for k tactics per state; sent one by one, each pays the per-edit cost
         (LSP round trip, re-reporting the file's info trees) that dominates a short step. Here one edit
         holds a copy of the theorem per tactic. A tactic that finishes the proof is re-run alone through
         `run_tac`, so a `ProofFinished` has had the same whole-theorem audit; if the batch times out or
-        crashes, every tactic is re-run alone (each with its own limit)."""
+        crashes, every tactic is re-run alone (each with its own limit). `timeout` caps the whole call:
+        tactics it leaves no time for get a Timeout error without running."""
+        end = None if timeout is None else time.time() + timeout
         base = self._tactics_of(state)
         results: list[TacticResult | None] = [self._screened(t) for t in tactics]
         todo = [i for i, r in enumerate(results) if r is None]
@@ -378,7 +385,10 @@ class Dojo:
                 self.stats["batches"] = self.stats.get("batches", 0) + 1
                 text, spans = self._doc.batch_text(proofs, self.config.max_heartbeats)
                 try:
-                    elab: Elaboration | None = self._elaborate(proofs[0], text=text, timeout=self.config.tactic_timeout * 2)
+                    limit = self.config.tactic_timeout * 2
+                    if end is not None:
+                        limit = max(0.1, min(limit, end - time.time()))
+                    elab: Elaboration | None = self._elaborate(proofs[0], text=text, timeout=limit)
                 except (DojoTimeoutError, DojoCrashError):
                     elab = None
                 if elab is not None:
@@ -391,7 +401,11 @@ class Dojo:
                             results[i] = res
         for i in todo:
             if results[i] is None:
-                results[i] = self.run_tac(state, tactics[i])
+                left = None if end is None else end - time.time()
+                if left is not None and left <= 0:
+                    results[i] = LeanError("Timeout: the time given to run_tacs ran out before this tactic was run")
+                else:
+                    results[i] = self.run_tac(state, tactics[i], timeout=left)
         return results  # type: ignore[return-value]
 
     def _verify(self, tactics: tuple[str, ...], fresh: bool = False) -> str | None:

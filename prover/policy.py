@@ -809,9 +809,17 @@ class TransformerPolicy:
 
 @dataclass
 class MixturePolicy:
-    """Weighted union of policies: score = logprob + log(weight); duplicates keep their best score."""
+    """Weighted union of policies: score = logprob + log(weight); duplicates keep their best score.
+
+    Each member is guaranteed its weight's share of the slots (rounded down) for its own best
+    candidates; the remaining slots go to the best scores overall.  Without the guarantee a member
+    whose scores run high (a memory recalling loosely similar states) crowds out the others entirely.
+    `extra` widens the mixture to k + extra candidates, so that adding a member does not take slots
+    from the others: with run_tacs a few more candidates per state cost little Lean time.
+    """
 
     policies: list[tuple[Policy, float]] = field(default_factory=list)
+    extra: int = 0
 
     def __post_init__(self) -> None:
         if not self.policies:
@@ -819,18 +827,34 @@ class MixturePolicy:
         for _, w in self.policies:
             if not w > 0:
                 raise ValueError(f"MixturePolicy weights must be > 0, got {w}; drop the policy instead")
+        if self.extra < 0:
+            raise ValueError(f"MixturePolicy extra must be >= 0 slots, got {self.extra}")
 
     def cheap(self) -> MixturePolicy | None:
         """The mixture without its expensive members (neural models), for when search must not wait
         on them; None when nothing would change or nothing would be left."""
         kept = [(p, w) for p, w in self.policies if not getattr(p, "expensive", False)]
-        return MixturePolicy(kept) if kept and len(kept) < len(self.policies) else None
+        return MixturePolicy(kept, self.extra) if kept and len(kept) < len(self.policies) else None
 
     def generate(
         self, states: list[str], k: int, premises: list[list[str]] | None = None
     ) -> list[Candidates]:
-        merged: list[list[tuple[str, float]]] = [[] for _ in states]
-        for policy, w in self.policies:
-            for i, cands in enumerate(policy.generate(states, k, premises)):
-                merged[i] += [(t, lp + math.log(w)) for t, lp in cands]
-        return [_clean_candidates(c, k) for c in merged]
+        total = sum(w for _, w in self.policies)
+        k = k + self.extra if k > 0 else 0
+        per_member = [[_clean_candidates([(t, lp + math.log(w)) for t, lp in c], k) for c in policy.generate(states, k, premises)]
+                      for policy, w in self.policies]
+        out: list[Candidates] = []
+        for i in range(len(states)):
+            chosen: dict[str, float] = {}
+            for (_, w), cands in zip(self.policies, per_member):
+                quota = int(k * w / total)
+                for t, lp in [c for c in cands[i] if c[0] not in chosen][:quota]:
+                    chosen[t] = lp
+            merged = _clean_candidates([c for cands in per_member for c in cands[i]], len(chosen) + k)
+            best = dict(merged)
+            for t, lp in merged:
+                if len(chosen) >= k:
+                    break
+                chosen.setdefault(t, lp)
+            out.append(_clean_candidates([(t, best.get(t, lp)) for t, lp in chosen.items()], k))
+        return out

@@ -32,10 +32,15 @@ class SearchConfig:
     # Lean must not wait on a slow model: once the policy has taken this share of the search's wall
     # time, a policy with a cheap fallback (`MixturePolicy.cheap()`) answers with that instead
     max_model_share: float = 0.5
+    # a Lean call in flight when the budget ends may run this many seconds past it before it is stopped
+    # (stopping restarts the worker, which costs more than a short wait)
+    overrun: float = 3.0
 
     def __post_init__(self):
         if self.time_budget <= 0:
             raise ValueError(f"time_budget must be > 0 seconds, got {self.time_budget}")
+        if self.overrun <= 0:
+            raise ValueError(f"overrun must be > 0 seconds, got {self.overrun}")
         if not 0 < self.max_model_share <= 1:
             raise ValueError(f"max_model_share must be in (0, 1], got {self.max_model_share}; 1 never skips the model")
         for name in ("max_expansions", "num_samples", "batch_size", "max_depth"):
@@ -164,8 +169,7 @@ class BestFirstSearch:
                 pool.shutdown(wait=True)
         return SearchResult(theorem, False, None, expansions, lean_s, model_s, time.time() - t_start, edges, stop)
 
-    @staticmethod
-    def _run_all(dojos: Sequence[Dojo], tasks, deadline: float, pool):
+    def _run_all(self, dojos: Sequence[Dojo], tasks, deadline: float, pool):
         """Run (node, tactic) pairs: a node's tactics go to one Dojo together as one batch (`run_tacs`,
         one Lean round trip), and nodes are spread round-robin over the Dojos."""
         results: list = [(None, 0.0)] * len(tasks)
@@ -181,7 +185,9 @@ class BestFirstSearch:
                     return
                 node = tasks[g[0]][0]
                 t0 = time.time()
-                batch = d.run_tacs(node.state, [tasks[j][1] for j in g])
+                # a slow batch may overrun the budget by at most `overrun` (then Lean is stopped)
+                left = max(deadline - time.time(), self.config.overrun)
+                batch = d.run_tacs(node.state, [tasks[j][1] for j in g], timeout=left)
                 share = (time.time() - t0) / len(g)
                 for j, res in zip(g, batch):
                     results[j] = (res, share)

@@ -63,6 +63,8 @@ def test_bad_config_and_project_errors(tmp_path):
         CurriculumConfig.from_dict({"roundz": 3})
     with pytest.raises(CurriculumConfigError, match="rounds"):
         CurriculumConfig(rounds=0)
+    with pytest.raises(CurriculumConfigError, match="model_gate.*between 0 and 1"):
+        CurriculumConfig(model_gate=1.5)
     bad = tmp_path / "c.yaml"
     bad.write_text("budget: [1, 2")
     with pytest.raises(CurriculumConfigError, match="not valid YAML"):
@@ -85,8 +87,26 @@ def test_round_proves_writes_back_stores_and_trains(tmp_path, lean_server):
     m = Manager(root, cfg, server=lean_server, log=lambda *_: None)
     try:
         metrics = m.run()
+        # every proof's steps were remembered as it was found, and the memory is part of the policy
+        from prover.memory import MemoryPolicy
+        from prover.policy import MixturePolicy
+
+        examples = m.store.examples()
+        assert len(m.memory) == len(examples) >= 2
+        assert isinstance(m.policy, MixturePolicy) and any(isinstance(p, MemoryPolicy) for p, _ in m.policy.policies)
+        # a trained model must earn its place in the search: an untrained one recalls none of the tactics
+        from prover.policy import PolicyModelConfig, TransformerPolicy
+
+        m.model = TransformerPolicy.from_scratch(PolicyModelConfig(device="cpu", seed=1))
+        assert not m._model_shows_value(examples)
     finally:
         m.close()
+    # a restarted manager remembers everything the store holds
+    again = Manager(root, cfg, server=lean_server, log=lambda *_: None)
+    try:
+        assert len(again.memory) == len(examples)
+    finally:
+        again.close()
     assert len(metrics) == 1
     r = metrics[0]
     assert r.open == 2 and r.proved_this_round == 2 and r.proved_total == 2
@@ -179,3 +199,15 @@ def test_compiled_modules_are_shared_between_copies(tmp_path, lean_config, capsy
     (b / "Fix" / "A.lean").write_text(A + f"-- {uuid.uuid4().hex}\n")
     ensure_built(b / "Fix" / "B.lean", lean_config)
     assert "building Fix.A" in capsys.readouterr().err
+
+
+def test_bundled_run_learns_only_from_the_seen_splits_human_proofs(tmp_path):
+    """The bundled trace holds every theorem's human proof; the default run must never be handed the
+    proofs of the open theorems it is meant to find."""
+    from curriculum.cli import _with_bundled_human_data
+
+    cfg = _with_bundled_human_data(CurriculumConfig(out=str(tmp_path / "out")))
+    split = json.loads((Path(__file__).parent.parent / "data" / "split.json").read_text())
+    rows = [json.loads(x) for x in Path(cfg.human_data).read_text().splitlines() if x.strip()]
+    assert rows and {r["theorem"] for r in rows} <= set(split["seen"])
+    assert not {r["theorem"] for r in rows} & set(split["target"])

@@ -303,6 +303,21 @@ def test_mixture_merges_with_weights():
     assert mix2.generate(["⊢ True"], 2)[0][0][0] == "simp"
 
 
+def test_mixture_keeps_each_members_share_of_the_slots():
+    loud = _Fixed([(f"loud{i}", -0.1 * i) for i in range(8)])
+    quiet = _Fixed([(f"quiet{i}", -5.0 - i) for i in range(8)])
+    (out,) = MixturePolicy([(loud, 0.6), (quiet, 0.4)]).generate(["⊢ x"], 5)
+    tacs = [t for t, _ in out]
+    # quiet's scores are far lower, yet its weight's share (int(5 * 0.4) = 2) of the slots is its own
+    assert tacs == ["loud0", "loud1", "loud2", "quiet0", "quiet1"]
+    assert [lp for _, lp in out] == sorted((lp for _, lp in out), reverse=True)
+    # `extra` slots: the loud member keeps what it had at k (int(7 * 0.6) = 4), the quiet one gets 2
+    (wide,) = MixturePolicy([(loud, 0.6), (quiet, 0.4)], extra=2).generate(["⊢ x"], 5)
+    assert [t for t, _ in wide] == ["loud0", "loud1", "loud2", "loud3", "loud4", "quiet0", "quiet1"]
+    with pytest.raises(ValueError, match="extra"):
+        MixturePolicy([(loud, 1.0)], extra=-1)
+
+
 def test_mixture_cheap_drops_expensive_members():
     a, b = _Fixed([("simp", -1.0)]), _Fixed([("rfl", -0.5)])
     b.expensive = True

@@ -203,6 +203,16 @@ def test_training_is_deterministic_and_replays_old_examples():
 # ---- expert iteration ------------------------------------------------------------------------------
 
 
+def test_with_first_steps_adds_the_split_of_structured_tactics():
+    from training import with_first_steps
+
+    whole = Example("t", "xs : List Nat\n⊢ xs ++ [] = xs", "induction xs with\n| nil => rfl\n| cons x xs ih => simp [ih]")
+    plain = Example("t", "⊢ True", "trivial")
+    out = with_first_steps([whole, plain, whole])
+    assert [e.tactic for e in out] == [whole.tactic, "induction xs", "trivial"]
+    assert out[1].state == whole.state and out[1].source == whole.source
+
+
 def test_examples_from_proof():
     exs = examples_from_proof("thm", ["s0", "s1", "no goals"], ["intro n", "simp"])
     assert [(e.state, e.tactic, e.state_after, e.source) for e in exs] == [

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Example", "DataError", "load_examples", "save_examples", "ReplayBuffer", "SOURCES"]
+__all__ = ["Example", "DataError", "load_examples", "save_examples", "ReplayBuffer", "SOURCES", "with_first_steps"]
 
 SOURCES = ("human", "search")
 _REQUIRED = ("theorem", "state", "tactic")
@@ -100,6 +100,21 @@ def save_examples(path: str | Path, examples: Iterable[Example]) -> int:
             fh.write(json.dumps(ex.to_json(), ensure_ascii=False) + "\n")
             n += 1
     return n
+
+
+def with_first_steps(examples: Iterable[Example]) -> list[Example]:
+    """The examples, plus (state -> first step) for each structured tactic (`induction xs with | … => …`
+    -> `induction xs`): a short target a small model can learn to generalise, where whole multi-line
+    scripts are only memorised."""
+    from prover.memory import first_step
+
+    out = []
+    for e in examples:
+        out.append(e)
+        head = first_step(e.tactic)
+        if head:
+            out.append(Example(e.theorem, e.state, head, None, e.source, e.file))
+    return dedup(out)
 
 
 def dedup(examples: Iterable[Example]) -> list[Example]:
