@@ -378,10 +378,10 @@ class Dojo:
         base = self._tactics_of(state)
         results: list[TacticResult | None] = [self._screened(t) for t in tactics]
         todo = [i for i, r in enumerate(results) if r is None]
+        finishers: set[int] = set()
         if len(todo) > 1:
             proofs = [base + (tactics[i],) for i in todo]
             with self._lock:
-                self.stats["steps"] += len(todo)
                 self.stats["batches"] = self.stats.get("batches", 0) + 1
                 text, spans = self._doc.batch_text(proofs, self.config.max_heartbeats)
                 try:
@@ -397,11 +397,17 @@ class Dojo:
                         if isinstance(res, TacticState):
                             self._states[res.id] = new
                             results[i] = res
-                        elif not isinstance(res, ProofFinished):
+                        elif isinstance(res, ProofFinished):
+                            finishers.add(i)
+                        else:
                             results[i] = res
+                    # a step counts once: finishers (and a failed batch's tactics) count in their run_tac
+                    self.stats["steps"] += len(todo) - len(finishers)
         for i in todo:
             if results[i] is None:
-                left = None if end is None else end - time.time()
+                # a tactic known to finish the proof gets its full limit for the audited re-run: a found
+                # proof is worth more than the seconds past a deadline
+                left = None if end is None or i in finishers else end - time.time()
                 if left is not None and left <= 0:
                     results[i] = LeanError("Timeout: the time given to run_tacs ran out before this tactic was run")
                 else:

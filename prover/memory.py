@@ -244,8 +244,8 @@ class TacticMemory:
 
 @dataclass
 class MemoryPolicy:
-    """Policy over a `TacticMemory`: the tactics of the nearest remembered states, renamed into the new
-    state.  A tactic's log-score is log(scale · similarity) of the best neighbour that used it, plus a
+    """Policy over a `TacticMemory`: the one-line tactics of the nearest remembered states, renamed into
+    the new state (a multi-line script is recalled through its first step).  A tactic's log-score is log(scale · similarity) of the best neighbour that used it, plus a
     small bonus for each further neighbour that agrees, so an exact recall ranks near the top of a
     mixture without crowding out the portfolio's automation."""
 
@@ -253,6 +253,7 @@ class MemoryPolicy:
     neighbours: int = 24
     scale: float = 0.3
     min_similarity: float = 0.15
+    max_chars: int = 160
     expensive = False  # milliseconds per state: never skipped under `max_model_share`
 
     def generate(self, states: list[str], k: int, premises: list[list[str]] | None = None) -> list[Candidates]:
@@ -264,6 +265,8 @@ class MemoryPolicy:
         for sim, e in self.memory.nearest(state, self.neighbours):
             if sim < self.min_similarity:
                 break
+            if "\n" in e.tactic or len(e.tactic) > self.max_chars:
+                continue  # a whole structured script rarely fits another theorem and is slow to try
             adapted = adapt_tactic(e.tactic, e.state, state)
             votes[adapted].append(sim)
             if adapted != e.tactic:

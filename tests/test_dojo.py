@@ -159,8 +159,11 @@ def test_run_tacs_matches_run_tac_one_by_one(demo_file, lean_server):
     tactics = ["intro hpq hq' hp'", "exact 1", "sorry", "intro h", "native_decide", "skip", "intro a b c",
                "exact fun hpqr hq hp => hpqr hp hq", "induction"]
     with Dojo(Theorem(demo_file, "and_imp_comm"), server=lean_server) as (dojo, s0):
+        steps0 = dojo.stats["steps"]
         batched = dojo.run_tacs(s0, tactics)
         assert dojo.stats.get("batches", 0) == 1
+        # each tactic that reached Lean counts as one step, the finisher's audited re-run included
+        assert dojo.stats["steps"] - steps0 == 7  # 9 minus `sorry` and `native_decide`, screened before Lean
         single = [dojo.run_tac(s0, t) for t in tactics]
         assert [type(r) for r in batched] == [type(r) for r in single]
         assert [r.pp for r in batched if isinstance(r, TacticState)] == [r.pp for r in single if isinstance(r, TacticState)]
