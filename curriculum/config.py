@@ -29,6 +29,9 @@ class CurriculumConfig:
     # the trained transformer joins the search once its top-k recall of new proofs' tactics reaches this
     # (0 = always; a checkpoint given by `model` is always used)
     model_gate: float = 0.1
+    # the tactic memory joins the learned policy (off by default: at 2 s budgets on 2 CPU cores its extra
+    # candidates cost more Lean time than they saved; see prover/memory.py and the stop-10 figures)
+    memory: bool = False
     model: str | None = None  # starting checkpoint; None = from scratch
     human_data: str | None = None  # JSONL trace of human proofs (curriculum trace) to seed training
     device: str = "auto"

@@ -7,8 +7,9 @@ every attempt and search edge in SQLite, then train the policy on what was prove
 of earlier solved theorems to measure forgetting. With `learning=False` the same loop runs with a frozen
 policy: the ablation that shows whether learning pays.
 
-The learned policy has two parts. A tactic memory (`prover.memory`) learns at once: each proof's steps
-are remembered the moment it is found, so the next theorem of the same round can reuse them. The
+The learned policy has two parts. A tactic memory (`prover.memory`, with `memory: true`) learns at once:
+each proof's steps are remembered the moment it is found, so the next theorem of the same round can
+reuse them. The
 transformer learns by training between rounds; it joins the search only once it has shown value (its
 recall of the tactics of the round's new proofs, measured before it trains on them), because on a
 small CPU a model that proposes nothing useful only takes time from Lean.
@@ -149,7 +150,7 @@ class Manager:
     def _mixture(self):
         from prover.memory import learned_mixture
 
-        return learned_mixture(self.portfolio, self.memory if self.config.learning else None,
+        return learned_mixture(self.portfolio, self.memory if self.config.learning and self.config.memory else None,
                                self.model if self.model is not None and self.model_useful else None)
 
     # ---- one round ---------------------------------------------------------------------------

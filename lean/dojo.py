@@ -285,8 +285,7 @@ class Dojo:
                 return elab
             except DojoTimeoutError:
                 self.stats["timeouts"] += 1
-                # the hung process is already killed; the next request starts a fresh one and replays
-                # (lazily, so a search that stopped Lean at its deadline does not pay for the restart)
+                w.start()  # the hung process is already killed; the next request replays from scratch
                 self.stats["restarts"] += 1
                 raise
             except DojoCrashError:

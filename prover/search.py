@@ -32,9 +32,9 @@ class SearchConfig:
     # Lean must not wait on a slow model: once the policy has taken this share of the search's wall
     # time, a policy with a cheap fallback (`MixturePolicy.cheap()`) answers with that instead
     max_model_share: float = 0.5
-    # a Lean call in flight when the budget ends may run this many seconds past it before it is stopped
-    # (stopping restarts the worker, which costs more than a short wait)
-    overrun: float = 3.0
+    # a Lean call in flight when the budget ends may run this many seconds past it before it is stopped:
+    # stopping restarts the worker (seconds, plus re-elaborating the file), which costs more than a wait
+    overrun: float = 15.0
 
     def __post_init__(self):
         if self.time_budget <= 0:

@@ -83,7 +83,7 @@ def test_bad_config_and_project_errors(tmp_path):
 def test_round_proves_writes_back_stores_and_trains(tmp_path, lean_server):
     root = make_project(tmp_path / "proj")
     cfg = CurriculumConfig(rounds=1, budget=60, max_expansions=40, train_steps=4, train_batch_size=4,
-                           forgetting_sample=0, out=str(tmp_path / "out"), device="cpu")
+                           forgetting_sample=0, out=str(tmp_path / "out"), device="cpu", memory=True)
     m = Manager(root, cfg, server=lean_server, log=lambda *_: None)
     try:
         metrics = m.run()
