@@ -17,7 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from curriculum.config import CurriculumConfig  # noqa: E402
-from curriculum.manager import Manager, materialize_bundled_open_view  # noqa: E402
+from curriculum.manager import Manager, bundled_seen_trace, materialize_bundled_open_view  # noqa: E402
 from curriculum.plots import learning_curve  # noqa: E402
 
 
@@ -46,11 +46,7 @@ def main() -> None:
     args = ap.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="continual-"))
     if args.human_data:  # only the seen split's human proofs: the targets' proofs are what is being measured
-        seen = set(json.loads((Path(__file__).resolve().parent.parent / "data" / "split.json").read_text())["seen"])
-        rows = [l for l in args.human_data.read_text().splitlines() if l.strip() and json.loads(l)["theorem"] in seen]
-        work.mkdir(parents=True, exist_ok=True)
-        (work / "human_seen.jsonl").write_text("\n".join(rows) + "\n")
-        args.human_data = work / "human_seen.jsonl"
+        args.human_data = bundled_seen_trace(work / "human_seen.jsonl", args.human_data)
     frozen = run(False, args, work)
     learned = run(True, args, work)
     pf, pl = frozen[-1]["proved_total"] if frozen else 0, learned[-1]["proved_total"] if learned else 0

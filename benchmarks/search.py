@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from curriculum.manager import materialize_bundled_open_view, project_files  # noqa: E402
+from curriculum.manager import bundled_seen_trace, materialize_bundled_open_view, project_files  # noqa: E402
 from lean.config import LeanConfig  # noqa: E402
 from lean.server import LeanServer  # noqa: E402
 from prover.attack import attack_file, open_theorems  # noqa: E402
@@ -29,12 +29,13 @@ from prover.context import premise_provider  # noqa: E402
 from prover.memory import MemoryPolicy, TacticMemory, learned_mixture  # noqa: E402
 from prover.policy import PolicyModelConfig, PortfolioPolicy, TransformerPolicy  # noqa: E402
 from prover.search import SearchConfig  # noqa: E402
+from training import load_examples  # noqa: E402
 
 
-def train_model(trace: Path, steps: int, out: Path) -> TransformerPolicy:
+def train_model(examples: list, steps: int, out: Path, trace: Path) -> TransformerPolicy:
     from training import SFTConfig, SFTTrainer, with_first_steps
 
-    examples = with_first_steps(seen_examples(trace))
+    examples = with_first_steps(examples)
     model = TransformerPolicy.from_scratch(PolicyModelConfig(device="cpu"))
     trainer = SFTTrainer(model, SFTConfig(max_steps=steps, epochs=100, batch_size=16, device="cpu"))
     res = trainer.train(examples)
@@ -42,13 +43,6 @@ def train_model(trace: Path, steps: int, out: Path) -> TransformerPolicy:
     print(f"trained on {len(examples)} examples: loss {res.initial_loss:.3f} -> {res.final_loss:.3f} in {res.seconds:.0f} s",
           file=sys.stderr)
     return model
-
-
-def seen_examples(trace: Path) -> list:
-    from training import load_examples
-
-    seen = set(json.loads((Path(__file__).resolve().parent.parent / "data" / "split.json").read_text())["seen"])
-    return [e for e in load_examples(trace) if e.theorem in seen]  # never a target's own proof
 
 
 def run_policy(name: str, policy, project: Path, limit: int | None, budget: float, server: LeanServer,
@@ -86,23 +80,24 @@ def main() -> None:
     names = args.policies.split(",")
     if not args.trace.exists():
         sys.exit(f"no trace at {args.trace}: run `curriculum trace . --out {args.trace}` first")
+    seen = load_examples(bundled_seen_trace(work / "human_seen.jsonl", args.trace))  # never a target's own proof
     model = None
     if {"model", "mixture"} & set(names):
-        model = TransformerPolicy.load(args.model, device="cpu") if args.model else train_model(args.trace, args.train_steps, work / "model")
+        model = TransformerPolicy.load(args.model, device="cpu") if args.model else train_model(seen, args.train_steps, work / "model", args.trace)
 
     def arm(name: str):
         """(policy, learn-callback) for one arm; each arm gets its own memory, so none learns from another."""
-        memory = TacticMemory()
-        memory.add_examples(seen_examples(args.trace))
-        learn = None if args.frozen_memory else memory.learn
         if name == "portfolio":
             return PortfolioPolicy(), None
+        if name == "model":
+            return model, None
+        memory = TacticMemory()
+        memory.add_examples(seen)
+        learn = None if args.frozen_memory else memory.learn
         if name == "memory":
             return MemoryPolicy(memory), learn
         if name == "portfolio+memory":
             return learned_mixture(PortfolioPolicy(), memory), learn
-        if name == "model":
-            return model, None
         if name == "mixture":
             return learned_mixture(PortfolioPolicy(), memory, model), learn
         sys.exit(f"unknown policy {name!r}; choose from portfolio, memory, portfolio+memory, model, mixture")

@@ -30,20 +30,14 @@ def _config(args) -> CurriculumConfig:
 
 
 def _with_bundled_human_data(config: CurriculumConfig) -> CurriculumConfig:
-    """The bundled development's traced human proofs, minus those of the open (target) theorems: a proof
-    the run is meant to find must never be handed to it."""
+    """Learn first from the bundled development's human proofs of its seen split (never the targets')."""
     from dataclasses import replace
 
-    data = Path(__file__).resolve().parent.parent / "data"
-    trace, split = data / "trace.jsonl", data / "split.json"
-    if not trace.exists() or not split.exists():
+    from curriculum.manager import BUNDLED_TRACE, bundled_seen_trace
+
+    if not BUNDLED_TRACE.exists():
         return config
-    seen = set(json.loads(split.read_text())["seen"])
-    rows = [line for line in trace.read_text().splitlines() if line.strip() and json.loads(line)["theorem"] in seen]
-    out = Path(config.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "human_seen.jsonl").write_text("\n".join(rows) + "\n")
-    return replace(config, human_data=str(out / "human_seen.jsonl"))
+    return replace(config, human_data=str(bundled_seen_trace(Path(config.out) / "human_seen.jsonl")))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,8 +9,7 @@ policy: the ablation that shows whether learning pays.
 
 The learned policy has two parts. A tactic memory (`prover.memory`, with `memory: true`) learns at once:
 each proof's steps are remembered the moment it is found, so the next theorem of the same round can
-reuse them. The
-transformer learns by training between rounds; it joins the search only once it has shown value (its
+reuse them. The transformer learns by training between rounds; it joins the search only once it has shown value (its
 recall of the tactics of the round's new proofs, measured before it trains on them), because on a
 small CPU a model that proposes nothing useful only takes time from Lean.
 """
@@ -37,6 +36,20 @@ from prover.search import SearchConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_SPLIT = REPO_ROOT / "data" / "split.json"
+BUNDLED_TRACE = REPO_ROOT / "data" / "trace.jsonl"
+
+
+def bundled_seen_trace(dest: Path, trace: Path = BUNDLED_TRACE) -> Path:
+    """Write to `dest` the rows of a trace of the bundled development whose theorem is in its seen split.
+    The trace holds every theorem's human proof; the targets' proofs are what a run must find, so they
+    are never handed to it."""
+    from curriculum.splits import read_split
+
+    seen = set(read_split(BUNDLED_SPLIT).seen)
+    rows = [line for line in Path(trace).read_text().splitlines() if line.strip() and json.loads(line)["theorem"] in seen]
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_text("\n".join(rows) + "\n")
+    return dest
 
 
 class ProjectPathError(LeanAgentError):
@@ -112,10 +125,14 @@ class Manager:
         self.policy = self._initial_policy()
         if config.human_data and config.learning:
             self._seed_human_data(Path(config.human_data))
-        if config.learning:
+        if self._uses_memory:
             # everything learned so far (human steps, earlier runs' proofs) is remembered from the start
             self.memory.add_examples(self.store.examples())
             self.policy = self._mixture()
+
+    @property
+    def _uses_memory(self) -> bool:
+        return self.config.learning and self.config.memory
 
     def _seed_human_data(self, path: Path) -> None:
         """Traced human proofs (state -> tactic) join the training data once."""
@@ -150,7 +167,7 @@ class Manager:
     def _mixture(self):
         from prover.memory import learned_mixture
 
-        return learned_mixture(self.portfolio, self.memory if self.config.learning and self.config.memory else None,
+        return learned_mixture(self.portfolio, self.memory if self._uses_memory else None,
                                self.model if self.model is not None and self.model_useful else None)
 
     # ---- one round ---------------------------------------------------------------------------
@@ -224,7 +241,7 @@ class Manager:
         self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__)
         # the memory is part of the policy, so the next theorem can already use this proof; the first
         # proof remembered brings the memory into the policy
-        if self.config.learning and self.memory.learn(res) and self.policy is self.portfolio:
+        if self._uses_memory and self.memory.learn(res) and self.policy is self.portfolio:
             self.policy = self._mixture()
         mark = "proved" if res.proved else "failed"
         self.log(f"  {res.theorem}: {mark} ({res.wall_s:.1f} s, {res.expansions} expansions)")
