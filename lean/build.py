@@ -94,6 +94,7 @@ def _restore(obj: Path, olean: Path) -> list[int] | None:
     meta = obj / "meta.json"
     if not meta.is_file():
         return None
+    os.utime(obj)  # recently used: the pruner keeps it
     for f in obj.iterdir():
         if f.name != "meta.json":
             shutil.copy2(f, olean.parent / f.name)
@@ -111,6 +112,45 @@ def _store(obj: Path, olean: Path, sorry_lines: list[int]) -> None:
         tmp.rename(obj)
     except OSError:  # another process stored it first: same content
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _size(d: Path) -> int:
+    return sum(f.stat().st_size for f in d.rglob("*") if f.is_file())
+
+
+def prune_builds(config: LeanConfig, keep: tuple[Path, ...] = (), min_age_s: float = 3600.0) -> list[Path]:
+    """Drop the least recently used compiled modules until `builds/` fits in `config.build_cache_mb`.
+
+    A long daemon run stores a few modules per written proof, and every temporary project copy gets a
+    build folder, so without this the cache only grows. Project build folders and content-addressed
+    objects compete on their last use (a build folder's lock file is touched at each build, an object
+    at each restore). `keep` and anything used in the last `min_age_s` seconds survive: a worker may be
+    about to load those files. Returns what was removed."""
+    base = config.cache_dir / "builds"
+    if not base.is_dir():
+        return []
+    entries = [d for d in base.iterdir() if d.is_dir() and d.name != "objects"]
+    if (base / "objects").is_dir():
+        entries += [d for d in (base / "objects").iterdir() if d.is_dir() and ".tmp" not in d.name]
+
+    def last_use(d: Path) -> float:
+        lock = d / ".build.lock"
+        return (lock if lock.exists() else d).stat().st_mtime
+
+    sized = sorted(((last_use(d), _size(d), d) for d in entries), key=lambda e: e[0])
+    total, limit = sum(s for _, s, _ in sized), config.build_cache_mb * 1024 * 1024
+    removed: list[Path] = []
+    now = time.time()
+    kept = {k.resolve() for k in keep}
+    for used, size, d in sized:
+        if total <= limit:
+            break
+        if now - used < min_age_s or d.resolve() in kept:
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        total -= size
+        removed.append(d)
+    return removed
 
 
 def _build_dir(config: LeanConfig, root: Path) -> Path:
@@ -151,9 +191,11 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
         return None
     toolchain = toolchain or get_toolchain(config)
     out = _build_dir(config, root)
+    new_dir = not out.exists()
     out.mkdir(parents=True, exist_ok=True)
     sorry: list[tuple[str, int]] = []
-    with open(out / ".build.lock", "w") as lock:
+    stored = False
+    with open(out / ".build.lock", "w") as lock:  # opening for writing also marks the folder as used
         fcntl.flock(lock, fcntl.LOCK_EX)
         stamps_path = out / "stamps.json"
         stamps = json.loads(stamps_path.read_text()) if stamps_path.exists() else {}
@@ -204,7 +246,10 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
                 raise DojoInitError(f"module {mod} does not elaborate, so files importing it cannot be used:\n{detail}\n"
                                     f"Fix {path} first.")
             _store(obj, olean, lines)
+            stored = True
             stamps[mod] = {"digest": digest, "sorry_lines": lines}
             stamps_path.write_text(json.dumps(stamps, indent=1))
             sorry += [(mod, l) for l in lines]
+    if stored or new_dir:
+        prune_builds(config, keep=(out,))
     return BuildResult(out, tuple(order), tuple(sorry), time.time() - t0)

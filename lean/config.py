@@ -48,6 +48,8 @@ class LeanConfig:
     lean_threads: int = 1
     # longest tactic text accepted, in characters
     max_tactic_chars: int = 4096
+    # compiled project modules kept in the cache (`builds/`), least recently used dropped first
+    build_cache_mb: int = field(default_factory=lambda: _env_int("LEAN_AGENT_BUILD_CACHE_MB", 2048))
 
     def __post_init__(self) -> None:
         if self.backend not in BACKENDS:
@@ -59,6 +61,9 @@ class LeanConfig:
             raise LeanConfigError(f"num_workers must be at least 1, got {self.num_workers} (LEAN_AGENT_WORKERS)")
         if self.memory_limit_mb < 512:
             raise LeanConfigError(f"memory_limit_mb={self.memory_limit_mb} is too small for Lean; give at least 512 (a wasm worker needs ~3000)")
+        if self.build_cache_mb < 64:
+            raise LeanConfigError(f"build_cache_mb={self.build_cache_mb} is too small to hold a project's compiled modules; "
+                                  f"give at least 64 (LEAN_AGENT_BUILD_CACHE_MB)")
         if self.max_heartbeats < 0:
             raise LeanConfigError("max_heartbeats must be >= 0 (0 disables Lean's own limit)")
         object.__setattr__(self, "cache_dir", Path(self.cache_dir).expanduser().resolve())

@@ -29,6 +29,9 @@ from lean.worker import Elaboration, LeanWorker
 _ids = itertools.count(1)
 
 
+# how `run_tacs(..., first_proof=True)` marks a finisher it did not audit (search leaves it out of its edges)
+NOT_AUDITED = "not audited:"
+
 @dataclass(frozen=True)
 class Theorem:
     """A theorem by file and (full or unambiguous short) name. Its proof may be `sorry`."""
@@ -364,7 +367,7 @@ class Dojo:
             return res
 
     def run_tacs(self, state: TacticState, tactics: list[str] | tuple[str, ...],
-                 timeout: float | None = None) -> list[TacticResult]:
+                 timeout: float | None = None, first_proof: bool = False) -> list[TacticResult]:
         """`[run_tac(state, t) for t in tactics]`, in one Lean round trip.
 
         Search asks the policy for k tactics per state; sent one by one, each pays the per-edit cost
@@ -372,7 +375,9 @@ class Dojo:
         holds a copy of the theorem per tactic. A tactic that finishes the proof is re-run alone through
         `run_tac`, so a `ProofFinished` has had the same whole-theorem audit; if the batch times out or
         crashes, every tactic is re-run alone (each with its own limit). `timeout` caps the whole call:
-        tactics it leaves no time for get a Timeout error without running."""
+        tactics it leaves no time for get a Timeout error without running. With `first_proof` (what search
+        wants: one proof ends it), once a finisher has passed the audit the later finishers are not audited
+        (each audit costs about as much as a dozen steps) and come back as a `LeanError` saying so."""
         end = None if timeout is None else time.time() + timeout
         base = self._tactics_of(state)
         results: list[TacticResult | None] = [self._screened(t) for t in tactics]
@@ -402,7 +407,13 @@ class Dojo:
                             results[i] = res
                     # a step counts once: finishers (and a failed batch's tactics) count in their run_tac
                     self.stats["steps"] += len(todo) - len(finishers)
+        proof_at: int | None = None  # the audited finisher, with first_proof
         for i in todo:
+            if proof_at is not None and i in finishers:
+                self.stats["steps"] += 1
+                results[i] = LeanError(f"{NOT_AUDITED} tactic {proof_at} of this batch ({tactics[proof_at]!r}) already "
+                                       f"finished the proof (run_tacs first_proof=True)")
+                continue
             if results[i] is None:
                 # a tactic known to finish the proof gets its full limit for the audited re-run: a found
                 # proof is worth more than the seconds past a deadline
@@ -411,6 +422,8 @@ class Dojo:
                     results[i] = LeanError("Timeout: the time given to run_tacs ran out before this tactic was run")
                 else:
                     results[i] = self.run_tac(state, tactics[i], timeout=left)
+                    if first_proof and proof_at is None and isinstance(results[i], ProofFinished):
+                        proof_at = i
         return results  # type: ignore[return-value]
 
     def _verify(self, tactics: tuple[str, ...], fresh: bool = False) -> str | None:

@@ -87,7 +87,7 @@ class TacticState:
 class ProofFinished:
     """No goals remain, the theorem as written was elaborated and kernel-checked in its file, and Lean's
     axiom audit found no sorry and no non-standard axiom. `Dojo.check_proof` additionally re-elaborates
-    the whole theorem from scratch (search does this before reporting a proof)."""
+    the whole theorem from scratch, for a proof written by other means."""
 
     tactic_state_id: int
     message: str | None = field(default=None, compare=False)

@@ -5,7 +5,8 @@ them in ONE `generate` call, and runs the resulting tactics across the Dojos in 
 Dojo; the GIL is released while Lean works), each state's tactics as one `run_tacs` batch (one Lean
 round trip). Priority is cumulative log-probability.
 States are deduplicated by `TacticState.key`, so no proof state is ever expanded twice. Every edge is
-recorded for training. A proof is reported only after `Dojo.check_proof` re-checked it as a whole theorem.
+recorded for training. A proof is reported only as a `ProofFinished`: the whole theorem as written,
+elaborated and kernel-checked in its file, with its axioms audited by Lean.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
-from lean.dojo import Dojo
+from lean.dojo import NOT_AUDITED, Dojo
 from lean.results import LeanError, ProofFinished, ProofGivenUp, TacticState
 
 
@@ -140,8 +141,8 @@ class BestFirstSearch:
                 lean_s += time.time() - t0
                 found = None
                 for (node, tac, lp), (res, secs) in zip(tasks, results):
-                    if res is None:
-                        continue  # skipped: out of time
+                    if res is None or (isinstance(res, LeanError) and res.error.startswith(NOT_AUDITED)):
+                        continue  # skipped: out of time, or a second proof in one batch
                     kind, rstate = _kind(res)
                     if kind == "state" and rstate.key in seen:
                         kind = "duplicate"
@@ -154,16 +155,13 @@ class BestFirstSearch:
                         heapq.heappush(queue, _Node(-total, next(counter), rstate, total, node.depth + 1,
                                                     node.path + ((node.state.pp, tac),)))
                 if found is not None:
+                    # a ProofFinished is already the whole-theorem check (the theorem as written, elaborated,
+                    # kernel-checked and its axioms audited in Lean); re-checking it cost a second audit
                     node, tac, res = found
                     proof = [t for _, t in node.path] + [tac]
                     states = [s for s, _ in node.path] + [node.state.pp]
-                    t0 = time.time()
-                    verdict = dojos[0].check_proof(proof)
-                    lean_s += time.time() - t0
-                    if isinstance(verdict, ProofFinished):
-                        return SearchResult(theorem, True, proof, expansions, lean_s, model_s, time.time() - t_start,
-                                            edges, "proved", states)
-                    edges.append(Edge(node.state.pp, tac, "error", None, 0.0, 0.0, node.depth))
+                    return SearchResult(theorem, True, proof, expansions, lean_s, model_s, time.time() - t_start,
+                                        edges, "proved", states)
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
@@ -187,7 +185,7 @@ class BestFirstSearch:
                 t0 = time.time()
                 # a slow batch may overrun the budget by at most `overrun` (then Lean is stopped)
                 left = max(deadline - time.time(), self.config.overrun)
-                batch = d.run_tacs(node.state, [tasks[j][1] for j in g], timeout=left)
+                batch = d.run_tacs(node.state, [tasks[j][1] for j in g], timeout=left, first_proof=True)
                 share = (time.time() - t0) / len(g)
                 for j, res in zip(g, batch):
                     results[j] = (res, share)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from lean import (Dojo, DojoInitError, InvalidStateError, LeanError, ProofFinished, ProofGivenUp, TacticState,
                   Theorem)
+from lean.dojo import NOT_AUDITED
 
 pytestmark = pytest.mark.lean
 
@@ -173,3 +174,19 @@ def test_run_tacs_matches_run_tac_one_by_one(demo_file, lean_server):
         nxt = dojo.run_tacs(batched[0], ["exact hpq hp' hq'", "exact hpq hq' hp'"])
         assert isinstance(nxt[0], ProofFinished) and isinstance(nxt[1], LeanError)
         assert nxt[0].tactics == ("intro hpq hq' hp'", "exact hpq hp' hq'")
+
+
+def test_run_tacs_first_proof_audits_one_finisher(demo_file, lean_server):
+    """Search needs one proof: with first_proof the later finishers of a batch skip the audit (each costs
+    about a dozen steps), and say so; without it every finisher is audited."""
+    tactics = ["intro h", "exact ⟨hq, hp⟩", "constructor <;> assumption", "simp [hp, hq]"]
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        every = dojo.run_tacs(s0, tactics)
+        assert [type(r) for r in every] == [LeanError, ProofFinished, ProofFinished, ProofFinished], every
+        audits = dojo.stats["audit_s"]
+        first = dojo.run_tacs(s0, tactics, first_proof=True)
+        assert isinstance(first[0], LeanError) and not first[0].error.startswith(NOT_AUDITED)
+        assert isinstance(first[1], ProofFinished) and first[1].tactics == ("exact ⟨hq, hp⟩",)
+        assert all(isinstance(r, LeanError) and r.error.startswith(NOT_AUDITED) and "'exact ⟨hq, hp⟩'" in r.error
+                   for r in first[2:]), first
+        assert dojo.stats["audit_s"] > audits  # the one finisher was audited
