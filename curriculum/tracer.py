@@ -9,6 +9,11 @@ Each replayed step becomes one JSONL row
 
 with `state_after` null when the step finished the proof. Replay stops at the first LeanError (or
 give-up); the theorem then counts as failed and the steps before it are kept.
+
+A structured step (`induction t with | leaf => … | node l v r ihl ihr => …`, a `·` bullet) is also
+traced inside (`descend`): its head (`induction t`), then per arm a `rename_i l v r ihl ihr` and the
+arm's own tactics, one row each. Whole, such a script rarely fits another theorem; its inner steps are
+what a policy meets after its own `induction t`, so they are the rows worth learning from.
 """
 from __future__ import annotations
 
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from curriculum.project import TheoremInfo, list_theorems, tactic_blocks, trimmed_end
+import re
 from lean.config import LeanConfig
 from lean.dojo import Dojo, Theorem
 from lean.errors import LeanAgentError
@@ -61,6 +67,7 @@ def trace_theorem(thm: TheoremInfo, root: Path, server=None, config: LeanConfig 
     try:
         with Dojo(Theorem(thm.file, thm.full_name), config=config, server=server) as (dojo, state):
             for i, tac in enumerate(tactics):
+                rows += descend(dojo, state, tac, lambda before, t, after: _row(thm, rel, before, t, after))
                 res = dojo.run_tac(state, tac)
                 if isinstance(res, LeanError) and res.error.startswith(_UNVERIFIED) and i == len(tactics) - 1:
                     # goals closed, but the theorem rests on a sorry'd or non-standard premise: still a
@@ -81,6 +88,93 @@ def trace_theorem(thm: TheoremInfo, root: Path, server=None, config: LeanConfig 
             return rows, len(tactics), "goals remain after the last tactic"
     except LeanAgentError as e:
         return rows, len(rows), f"{type(e).__name__}: {str(e)[:500]}"
+
+
+_ARM = re.compile(r"^(\s*)\|\s*[.@]?([^\s=]+)((?:\s+[^\s=]+)*)\s*=>(.*)$")
+_STRUCTURED_HEAD = re.compile(r"^((?:induction|cases)\s[^\n]*?)\s+with\s*$")
+
+
+def split_tactics(body: str) -> list[str] | None:
+    """The top-level tactics of a tactic block's text (as `tactic_blocks` splits a proof)."""
+    text = ":= by\n" + "\n".join("  " + ln for ln in body.split("\n"))
+    return tactic_blocks(text, 0, len(text))
+
+
+def _dedent(lines: list[str]) -> str:
+    cut = min((len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()), default=0)
+    return "\n".join(ln[cut:] for ln in lines)
+
+
+def structured_parts(tactic: str) -> tuple[str, list[tuple[str, list[str], list[str]]]] | None:
+    """`induction t with | leaf => A | node l v r ihl ihr => B` -> ("induction t", [("leaf", [], [A…]),
+    ("node", ["l", "v", "r", "ihl", "ihr"], [B…])]); `· A\n  B` -> ("", [("", [], [A, B])]). None when
+    the tactic is not structured (or its layout is not understood)."""
+    lines = tactic.strip("\n").split("\n")
+    if lines[0].startswith("· ") or lines[0].startswith(". "):
+        inner = split_tactics(_dedent([lines[0][2:]] + [ln[2:] if ln.startswith("  ") else ln for ln in lines[1:]]))
+        return ("", [("", [], inner)]) if inner else None
+    m = _STRUCTURED_HEAD.match(lines[0].rstrip())
+    if not m:
+        return None
+    arms: list[tuple[str, list[str], list[str]]] = []
+    cur: list | None = None
+    indent = None
+    for ln in lines[1:] + ["| end =>"]:
+        a = _ARM.match(ln)
+        if a and (indent is None or len(a.group(1)) <= indent):
+            if cur is not None:
+                first, rest = cur[2]
+                body = ([first.strip()] if first.strip() else []) + ([_dedent(rest)] if any(r.strip() for r in rest) else [])
+                inner = split_tactics("\n".join(body)) if body else None
+                if not inner:
+                    return None
+                arms.append((cur[0], cur[1], inner))
+            indent = len(a.group(1))
+            cur = [a.group(2), a.group(3).split(), (a.group(4), [])]
+        elif cur is None:
+            return None
+        else:
+            cur[2][1].append(ln)
+    return (m.group(1).strip(), arms) if arms else None
+
+
+def descend(dojo, state: TacticState, tactic: str, row: Callable[[str, str, str | None], dict],
+            depth: int = 3) -> list[dict]:
+    """Rows for the inner steps of a structured `tactic` run in `state` (see the module docstring):
+    replayed one by one, each arm on its own goal; stops quietly at the first step that does not
+    replay as written (the whole tactic's own row is the caller's)."""
+    from prover.policy import parse_goals
+
+    parts = structured_parts(tactic) if depth > 0 else None
+    if parts is None:
+        return []
+    head, arms = parts
+    rows: list[dict] = []
+
+    def step(st: TacticState, tac: str) -> TacticState | ProofFinished | None:
+        rows.extend(descend(dojo, st, tac, row, depth - 1))
+        res = dojo.run_tac(st, tac)
+        if isinstance(res, (TacticState, ProofFinished)):
+            rows.append(row(st.pp, tac, res.pp if isinstance(res, TacticState) else None))
+            return res
+        return None
+
+    cur: TacticState | ProofFinished | None = step(state, head) if head else state
+    for tag, names, body in arms:
+        if not isinstance(cur, TacticState):
+            break
+        goals = parse_goals(cur.pp)
+        if tag and (not goals or (goals[0].tag or "").split(".")[-1] != tag):
+            break  # arms written out of goal order: not replayable one by one
+        while names and names[0] == "_":
+            names = names[1:]
+        if names:
+            cur = step(cur, "rename_i " + " ".join(names))
+        for tac in body:
+            if not isinstance(cur, TacticState):
+                break
+            cur = step(cur, tac)
+    return rows
 
 
 def _row(thm: TheoremInfo, file: str, before: str, tactic: str, after: str | None) -> dict:

@@ -24,11 +24,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from prover.policy import Candidates, GoalView, _check_premises, _clean_candidates, parse_goals
+from prover.policy import Candidates, GoalView, _check_premises, _clean_candidates, _fresh, parse_goals
 
 __all__ = ["TacticMemory", "MemoryPolicy", "state_features", "adapt_tactic", "first_step", "learned_mixture"]
 
-_TOKEN = re.compile(r"[^\W\d][\w'.!?₀-₉]*|\d+|[^\w\s(),\[\]{}⟨⟩]+")
+# identifiers include Lean's inaccessible marks (`a✝¹`, `tail_ih✝`): they are locals too
+_TOKEN = re.compile(r"[^\W\d][\w'.!?₀-₉✝⁰¹²³⁴⁵⁶⁷⁸⁹]*|\d+|[^\w\s(),\[\]{}⟨⟩]+")
 _BINDER = re.compile(r"(?:∀|∃|fun|λ|∃!)\s+([^,:=>]+?)\s*(?::[^,]*)?(?:,|=>|↦)")
 _LOCAL = "·"  # stands for any local name, so `xs ++ ys` and `l ++ m` share features
 
@@ -92,11 +93,11 @@ def _head(ty: str) -> str:
 
 def _rename_map(src: GoalView, dst: GoalView) -> dict[str, str]:
     """Local names of `src` -> hypotheses of `dst` with the same type shape (in order), then the
-    same head symbol; names with no partner are left alone."""
+    same head symbol; names with no partner are left alone. A partner may be inaccessible (`ihl✝`):
+    `adapt_tactic` names it first."""
     s_local, d_local = _locals(src), _locals(dst)
     s_hyps = [(n, ty) for names, ty in src.hypotheses for n in names]
-    # an inaccessible name (`a✝`) cannot be written in a tactic
-    d_hyps = [(n, ty) for names, ty in dst.hypotheses for n in names if "✝" not in n]
+    d_hyps = [(n, ty) for names, ty in dst.hypotheses for n in names]
     mapping: dict[str, str] = {}
     used: set[str] = set()
     for same in (lambda a, b: _skeleton(a, s_local) == _skeleton(b, d_local), lambda a, b: _head(a) == _head(b)):
@@ -117,11 +118,30 @@ def adapt_tactic(tactic: str, src_state: str, dst_state: str) -> str:
     if not src or not dst:
         return tactic
     mapping = _rename_map(src[0], dst[0])
+    # whole identifiers only: not inside `List.xs` or `xs'`, but `h.1` and `xs.length` do rename
+    used = {n for n in mapping if re.search(r"(?<![\w.'])" + re.escape(n) + r"(?![\w'])", tactic)}
+    mapping = {a: b for a, b in mapping.items() if a in used}
     if not mapping:
         return tactic
-    # whole identifiers only: not inside `List.xs` or `xs'`, but `h.1` and `xs.length` do rename
+    # an inaccessible partner (`ihl✝` after a plain `induction`) cannot be written in a tactic: name it
+    # first with `rename_i`, which names the goal's last inaccessible hypotheses in order
+    inaccessible = [n for names, _ in dst[0].hypotheses for n in names if "✝" in n]
+    named: dict[str, str] = {}
+    if any("✝" in b for b in mapping.values()):
+        taken = {n for names, _ in dst[0].hypotheses for n in names if "✝" not in n} | set(mapping.values())
+        for a, b in list(mapping.items()):
+            if "✝" in b:
+                new = a if a not in taken else _fresh(a, taken)
+                taken.add(new)
+                named[b] = mapping[a] = new
     pat = re.compile(r"(?<![\w.'])(" + "|".join(map(re.escape, sorted(mapping, key=len, reverse=True))) + r")(?![\w'])")
-    return pat.sub(lambda m: mapping[m.group(1)], tactic)
+    out = pat.sub(lambda m: mapping[m.group(1)], tactic)
+    if named:
+        names = [named.get(n, "_") for n in inaccessible]
+        while names and names[0] == "_":
+            names.pop(0)
+        out = f"rename_i {' '.join(names)}; {out}"
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -22,8 +22,8 @@ def test_adapt_renames_locals_by_type_and_position():
     dst = "a b : Prop\nhab : a ∧ b\n⊢ b"
     assert adapt_tactic("exact h.2", src, dst) == "exact hab.2"
     assert adapt_tactic("exact Foo.h h' h", src, dst) == "exact Foo.h h' hab"
-    # inaccessible names cannot be written: no renaming to them
-    assert adapt_tactic("induction t", "t : Tree\n⊢ P t", "a✝ : Tree\n⊢ P a✝") == "induction t"
+    # inaccessible names cannot be written: they are named first
+    assert adapt_tactic("induction t", "t : Tree\n⊢ P t", "a✝ : Tree\n⊢ P a✝") == "rename_i t; induction t"
     # nothing to match: the tactic is unchanged
     assert adapt_tactic("simp", src, "⊢ True") == "simp"
 
@@ -126,3 +126,34 @@ def test_a_recalled_tactic_proves_a_new_theorem(demo_file, lean_server):
         # and the memory learns it: the proof's own step is now recalled first for that state
         assert mem.learn(res) == 1
         assert MemoryPolicy(mem).generate([s0.pp], 1)[0][0][0] == "exact ⟨hq, hp⟩"
+
+
+def test_recalled_tactic_names_inaccessible_hypotheses():
+    """After a plain `induction`, the hypotheses a recalled tactic needs are inaccessible (`tail_ih✝`):
+    the recall names them first with `rename_i` (which names the last inaccessible ones, in order)."""
+    src = "ys : List Nat\nx : Nat\nxs : List Nat\nih : (xs ++ ys).length = xs.length + ys.length\n⊢ (x :: xs ++ ys).length = (x :: xs).length + ys.length"
+    dst = ("case cons\nys : List Nat\nhead✝ : Nat\ntail✝ : List Nat\ntail_ih✝ : (tail✝ ++ ys).length = tail✝.length + ys.length\n"
+           "⊢ (head✝ :: tail✝ ++ ys).length = (head✝ :: tail✝).length + ys.length")
+    assert adapt_tactic("simp [ih]; omega", src, dst) == "rename_i ih; simp [ih]; omega"
+    assert adapt_tactic("cases xs", src, dst) == "rename_i xs _; cases xs"
+    assert adapt_tactic("omega", src, dst) == "omega"
+    # a name already taken in the new state gets a fresh one
+    taken = dst.replace("ys : List Nat", "ys ih : List Nat")
+    assert adapt_tactic("simp [ih]", src, taken) == "rename_i ih1; simp [ih1]"
+
+
+@pytest.mark.lean
+def test_a_recalled_arm_closes_the_case_of_a_plain_induction(demo_file, lean_server):
+    """A step remembered from a named `induction … with | cons x xs ih => …` arm closes the same case
+    reached by search's own `induction xs`, in Lean."""
+    from lean import Dojo, ProofFinished, Theorem
+
+    mem = TacticMemory()
+    mem.add("case cons\nys : List Nat\nx : Nat\nxs : List Nat\nih : (xs ++ ys).length = xs.length + ys.length\n"
+            "⊢ (x :: xs ++ ys).length = (x :: xs).length + ys.length", "simp [ih]; omega", "other")
+    with Dojo(Theorem(demo_file, "len_append"), server=lean_server) as (dojo, s0):
+        cons = dojo.run_tac(dojo.run_tac(s0, "induction xs"), "simp")
+        assert "tail_ih✝" in cons.pp, cons.pp
+        tac = MemoryPolicy(mem).generate([cons.pp], 4)[0][0][0]
+        assert tac == "rename_i ih; simp [ih]; omega"
+        assert isinstance(dojo.run_tac(cons, tac), ProofFinished)
