@@ -40,6 +40,12 @@ def _with_bundled_human_data(config: CurriculumConfig) -> CurriculumConfig:
     return replace(config, human_data=str(bundled_seen_trace(Path(config.out) / "human_seen.jsonl")))
 
 
+def _stop_during_setup(signum, _frame) -> None:
+    """SIGTERM before the daemon's loop runs (setting up takes seconds): nothing has started, so exit
+    cleanly instead of dying of the signal; `Daemon.run` installs its own handler."""
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="curriculum", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -64,6 +70,10 @@ def main(argv: list[str] | None = None) -> int:
     gr = sub.add_parser("graph", help="build the dependency graph from Lean and print its size and depth")
     gr.add_argument("project", type=Path)
     args = ap.parse_args(argv)
+    if args.cmd == "daemon":
+        import signal
+
+        signal.signal(signal.SIGTERM, _stop_during_setup)
 
     if args.cmd in ("trace", "graph"):
         return _analyse(args)
