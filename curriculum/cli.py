@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 from pathlib import Path
 
@@ -71,8 +72,6 @@ def main(argv: list[str] | None = None) -> int:
     gr.add_argument("project", type=Path)
     args = ap.parse_args(argv)
     if args.cmd == "daemon":
-        import signal
-
         signal.signal(signal.SIGTERM, _stop_during_setup)
 
     if args.cmd in ("trace", "graph"):

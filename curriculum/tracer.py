@@ -18,13 +18,14 @@ what a policy meets after its own `induction t`, so they are the rows worth lear
 from __future__ import annotations
 
 import json
+import re
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
 from curriculum.project import TheoremInfo, list_theorems, tactic_blocks, trimmed_end
-import re
 from lean.config import LeanConfig
 from lean.dojo import Dojo, Theorem
 from lean.errors import LeanAgentError
@@ -91,7 +92,6 @@ def trace_theorem(thm: TheoremInfo, root: Path, server=None, config: LeanConfig 
 
 
 _ARM = re.compile(r"^(\s*)\|\s*[.@]?([^\s=]+)((?:\s+[^\s=]+)*)\s*=>(.*)$")
-_STRUCTURED_HEAD = re.compile(r"^((?:induction|cases)\s[^\n]*?)\s+with\s*$")
 
 
 def split_tactics(body: str) -> list[str] | None:
@@ -100,21 +100,18 @@ def split_tactics(body: str) -> list[str] | None:
     return tactic_blocks(text, 0, len(text))
 
 
-def _dedent(lines: list[str]) -> str:
-    cut = min((len(ln) - len(ln.lstrip()) for ln in lines if ln.strip()), default=0)
-    return "\n".join(ln[cut:] for ln in lines)
-
-
 def structured_parts(tactic: str) -> tuple[str, list[tuple[str, list[str], list[str]]]] | None:
     """`induction t with | leaf => A | node l v r ihl ihr => B` -> ("induction t", [("leaf", [], [A…]),
     ("node", ["l", "v", "r", "ihl", "ihr"], [B…])]); `· A\n  B` -> ("", [("", [], [A, B])]). None when
     the tactic is not structured (or its layout is not understood)."""
+    from prover.memory import first_step
+
     lines = tactic.strip("\n").split("\n")
     if lines[0].startswith("· ") or lines[0].startswith(". "):
-        inner = split_tactics(_dedent([lines[0][2:]] + [ln[2:] if ln.startswith("  ") else ln for ln in lines[1:]]))
+        inner = split_tactics("\n".join([lines[0][2:]] + [ln[2:] if ln.startswith("  ") else ln for ln in lines[1:]]))
         return ("", [("", [], inner)]) if inner else None
-    m = _STRUCTURED_HEAD.match(lines[0].rstrip())
-    if not m:
+    head = first_step(lines[0])
+    if head is None:
         return None
     arms: list[tuple[str, list[str], list[str]]] = []
     cur: list | None = None
@@ -124,7 +121,7 @@ def structured_parts(tactic: str) -> tuple[str, list[tuple[str, list[str], list[
         if a and (indent is None or len(a.group(1)) <= indent):
             if cur is not None:
                 first, rest = cur[2]
-                body = ([first.strip()] if first.strip() else []) + ([_dedent(rest)] if any(r.strip() for r in rest) else [])
+                body = ([first.strip()] if first.strip() else []) + ([textwrap.dedent("\n".join(rest))] if any(r.strip() for r in rest) else [])
                 inner = split_tactics("\n".join(body)) if body else None
                 if not inner:
                     return None
@@ -135,7 +132,7 @@ def structured_parts(tactic: str) -> tuple[str, list[tuple[str, list[str], list[
             return None
         else:
             cur[2][1].append(ln)
-    return (m.group(1).strip(), arms) if arms else None
+    return (head, arms) if arms else None
 
 
 def descend(dojo, state: TacticState, tactic: str, row: Callable[[str, str, str | None], dict],

@@ -2,7 +2,8 @@
 
 This is what `prover attack` and the curriculum manager call. A proof is written to disk only after
 (1) search found it, (2) the Dojo re-checked it as a whole theorem (elaborated, kernel-checked, axioms
-audited: what `ProofFinished` means), and (3) the whole new file elaborated without errors. The write is atomic and refused if the file changed since it was read.
+audited: what `ProofFinished` means), and (3) the whole new file elaborated without errors. The write is
+atomic and refused if the file changed since it was read.
 """
 from __future__ import annotations
 

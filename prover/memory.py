@@ -118,8 +118,11 @@ def adapt_tactic(tactic: str, src_state: str, dst_state: str) -> str:
     if not src or not dst:
         return tactic
     mapping = _rename_map(src[0], dst[0])
+    if not mapping:
+        return tactic
     # whole identifiers only: not inside `List.xs` or `xs'`, but `h.1` and `xs.length` do rename
-    used = {n for n in mapping if re.search(r"(?<![\w.'])" + re.escape(n) + r"(?![\w'])", tactic)}
+    pat = re.compile(r"(?<![\w.'])(" + "|".join(map(re.escape, sorted(mapping, key=len, reverse=True))) + r")(?![\w'])")
+    used = set(pat.findall(tactic))
     mapping = {a: b for a, b in mapping.items() if a in used}
     if not mapping:
         return tactic
@@ -134,7 +137,6 @@ def adapt_tactic(tactic: str, src_state: str, dst_state: str) -> str:
                 new = a if a not in taken else _fresh(a, taken)
                 taken.add(new)
                 named[b] = mapping[a] = new
-    pat = re.compile(r"(?<![\w.'])(" + "|".join(map(re.escape, sorted(mapping, key=len, reverse=True))) + r")(?![\w'])")
     out = pat.sub(lambda m: mapping[m.group(1)], tactic)
     if named:
         names = [named.get(n, "_") for n in inaccessible]
