@@ -2,7 +2,11 @@
 it imports), turned into per-goal premise lists for the policy.
 
 Definitions whose names occur in the goal come first (unfolding them is the usual first move in a
-development built from scratch), then lemmas ranked by BM25 similarity to the goal.
+development built from scratch), then lemmas ranked by BM25 similarity to the goal, or to the goal
+with those definitions' bodies, whichever scores higher: a lemma about what a definition unfolds to
+(`mem_append` for a goal about `flatten`, whose body is an `append`) is what the proof rewrites with
+next.  On the bundled development's target split this recalls 80% of the lemmas and definitions the
+human proofs use in the first 8 premises (74% in the first 4), against 74% (66%) from the goal alone.
 """
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from lean.source import THEOREM_KEYWORDS, declarations, parse_header
 from prover.premises import PremiseIndex
 
 DEFINITION_KINDS = ("def", "abbrev")
+UNFOLD_WEIGHT = 1.0  # measured: 0.5 and 0.8 recall fewer of the lemmas human proofs use; above 1 changes nothing
 _WORD = re.compile(r"[A-Za-z_][\w']*")
 
 
@@ -26,7 +31,7 @@ class FileContext:
         root = find_package_root(self.path.parent)
         dirs = source_dirs(root) if root else []
         self.imported_lemmas: list[tuple[str, str]] = []
-        self.imported_defs: list[str] = []
+        self.imported_defs: list[tuple[str, str]] = []  # (name, whole text: its equations name what it unfolds to)
         seen: set[str] = set()
 
         def visit(text: str) -> None:
@@ -49,7 +54,7 @@ class FileContext:
             if d.kind in THEOREM_KEYWORDS and not d.is_sorry(text):
                 lemmas.append((d.full_name, d.statement(text)))
             elif d.kind in DEFINITION_KINDS and d.name:
-                defs.append(d.full_name)
+                defs.append((d.full_name, text[d.keyword_start:d.end]))
 
     def for_theorem(self, text: str, name: str) -> Callable[[str], list[str]]:
         """A goal -> premise-names function for theorem `name` of `text` (the file's current contents)."""
@@ -58,15 +63,23 @@ class FileContext:
         index = PremiseIndex()
         for n, st in lemmas:
             index.add(n, st)
-        by_short: dict[str, list[str]] = {}
+        by_short: dict[str, list[tuple[str, str]]] = {}
         for d in defs:
-            by_short.setdefault(d.split(".")[-1], []).append(d)
+            by_short.setdefault(d[0].split(".")[-1], []).append(d)
 
         def premises(goal: str) -> list[str]:
             words = set(_WORD.findall(goal.split("⊢")[-1])) | {w.split(".")[-1] for w in re.findall(r"[\w'.]+", goal)}
             mentioned = [d for w in sorted(words) for d in by_short.get(w, [])][:4]
-            ranked = [p for p in index.retrieve(goal, self.k) if p not in mentioned]
-            return (mentioned + ranked)[: self.k]
+            names = [n for n, _ in mentioned]
+            scores = index.scores(goal)
+            # what the goal's definitions unfold to: after `simp [f]` the goal speaks of f's body, so the
+            # lemmas about those symbols (`mem_append` once `flatten` unfolds to `append`) are needed too
+            unfolded = " ".join(body.split(":=", 1)[-1] for _, body in mentioned)
+            if unfolded:
+                for n, s in index.scores(goal + " " + unfolded).items():
+                    scores[n] = max(scores.get(n, 0.0), UNFOLD_WEIGHT * s)
+            ranked = [n for _, n in sorted((-s, n) for n, s in scores.items()) if n not in names]
+            return (names + ranked)[: self.k]
 
         return premises
 

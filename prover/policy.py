@@ -173,8 +173,9 @@ _PRIOR: dict[str, float] = {
     "premise_apply": math.log(0.02),
     "premise_simp_all": math.log(0.05),
     "premise_unfold": math.log(0.02),
-    "induction_simp": math.log(0.05),
+    "induction_simp": math.log(0.09),
     "cases_simp": math.log(0.03),
+    "cases2_simp": math.log(0.05),
 }
 
 _IDENT = re.compile(r"^[^\W\d][\w'.!?]*$")
@@ -236,10 +237,12 @@ class PortfolioPolicy:
     """Model-free policy: automation and goal-shaped tactics ranked by a fixed prior.
 
     Deterministic: the same state gives the same candidates in the same order.
-    `max_premises` caps how many retrieved premises become candidates per state.
+    `max_premises` caps how many retrieved premises become candidates per state; the first `simp_set`
+    of them also go into one combined `simp [..]` (alone, and after `induction`/`cases`).
     """
 
     max_premises: int = 8
+    simp_set: int = 8  # premises in the combined `simp [..]` candidates (definitions first, then lemmas)
 
     def generate(
         self, states: list[str], k: int, premises: list[list[str]] | None = None
@@ -293,19 +296,26 @@ class PortfolioPolicy:
                             cands.append((f"cases {n}", _PRIOR["cases_prop"] + bonus))
         clean = [p.strip() for p in list(premises)[: self.max_premises] if p.strip() and not any(c.isspace() for c in p.strip())]
         if clean:
-            # the first premises are usually the definitions the goal mentions: unfold them together,
-            # and after a case split, in every branch
-            lemmas = ", ".join(clean[:4])
+            # the first premises are usually the definitions the goal mentions, then the lemmas about what
+            # they unfold to: unfold and rewrite with them together, and after a case split, in every branch
+            lemmas = ", ".join(clean[: self.simp_set])
             cands += [(f"simp [{lemmas}]", _PRIOR["premise_simp_all"] + 0.3),
                       (f"simp_all [{lemmas}]", _PRIOR["premise_simp_all"]),
                       (f"simp [{lemmas}] <;> omega", _PRIOR["premise_simp_all"] - 0.5),
                       (f"unfold {clean[0]}", _PRIOR["premise_unfold"])]
             if goals:
-                for names, ty in goals[0].hypotheses:
-                    for n in names:
-                        if _IDENT.match(n) and _is_data_type(ty) and not n.startswith("inst"):
-                            cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"]))
-                            cands.append((f"cases {n} <;> simp_all [{lemmas}]", _PRIOR["cases_simp"]))
+                # data variables the target mentions are what a structural proof splits on
+                in_target = set(re.findall(r"[\w'.]+", goals[0].target))
+                data = [n for names, ty in goals[0].hypotheses for n in names
+                        if _IDENT.match(n) and _is_data_type(ty) and not n.startswith("inst")]
+                for n in data:
+                    bonus = 0.0 if n in in_target else -1.0
+                    cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"] + bonus))
+                    cands.append((f"cases {n} <;> simp_all [{lemmas}]", _PRIOR["cases_simp"] + bonus))
+                pair = [n for n in data if n in in_target][:2]
+                if len(pair) == 2:  # a definition by matching on two arguments (`mkPlus a b`) splits on both
+                    a, b = pair
+                    cands.append((f"cases {a} <;> cases {b} <;> simp_all [{lemmas}]", _PRIOR["cases2_simp"]))
         for rank, p in enumerate(list(premises)[: self.max_premises]):
             p = p.strip()
             if not _IDENT.match(p):  # only plain names: anything else could inject tactic syntax

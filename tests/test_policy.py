@@ -102,6 +102,28 @@ def test_portfolio_premises_and_k_and_determinism():
         p.generate(states, 3, [[]])
 
 
+def test_portfolio_splits_on_target_variables_with_the_premise_set():
+    """Structural proofs in one step: induction (or a case split on both arguments of a two-argument
+    match) followed by simp with the retrieved definitions and lemmas, ranked into the first k = 8."""
+    p = PortfolioPolicy()
+    prem = ["Dev.eval", "Dev.mkPlus", "Dev.mem_append", "Dev.mem_cons"]
+    state = "env : Nat\na b : Expr\nn : Nat\n⊢ eval (mkPlus a b) = eval a + eval b"
+    (top,) = p.generate([state], 8, [prem])
+    tactics = [t for t, _ in top]
+    assert "induction a <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]" in tactics
+    (every,) = p.generate([state], 200, [prem])
+    every = dict(every)
+    both = "cases a <;> cases b <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]"
+    assert both in every
+    # a variable the target does not mention is a worse thing to split on
+    assert every["induction n <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]"] < \
+        every["induction a <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]"]
+    assert not any("cases env <;> cases" in t for t in every)
+    # the premise set holds at most simp_set names
+    (small,) = PortfolioPolicy(simp_set=2).generate([state], 200, [prem])
+    assert "simp [Dev.eval, Dev.mkPlus]" in dict(small)
+
+
 @settings(max_examples=60)
 @given(st.text(max_size=200), st.lists(st.text(max_size=20), max_size=3))
 def test_portfolio_never_gives_up(state, premises):

@@ -83,3 +83,43 @@ def test_save_load_file(tmp_path):
     assert back.retrieve("⊢ a * b = b * a", 2) == idx.retrieve("⊢ a * b = b * a", 2)
     with pytest.raises(ValueError, match="premises"):
         PremiseIndex.from_json({"nope": 1})
+
+
+def test_file_context_retrieves_lemmas_about_what_a_definition_unfolds_to(tmp_path):
+    """`flatten` unfolds to `append` and `cons`: the lemmas about those (what the human proof rewrites
+    with) are retrieved for a goal that mentions only `flatten`, ahead of lemmas sharing only its words."""
+    from prover.context import premise_provider
+
+    f = tmp_path / "T.lean"
+    fillers = "\n".join(f"theorem filler{i} (x : α) (t : Tree α) (h : TMem x t ∧ Mem x (flatten t)) : TMem x t := h.1"
+                        for i in range(3))
+    f.write_text(f"""universe u
+variable {{α : Type u}}
+inductive MyList (α : Type u) where
+  | nil : MyList α
+  | cons : α → MyList α → MyList α
+inductive Tree (α : Type u) where
+  | leaf : Tree α
+  | node : Tree α → α → Tree α → Tree α
+def append : MyList α → MyList α → MyList α
+  | .nil, ys => ys
+  | .cons x xs, ys => .cons x (append xs ys)
+def Mem (a : α) : MyList α → Prop
+  | .nil => False
+  | .cons x xs => a = x ∨ Mem a xs
+def TMem (a : α) : Tree α → Prop
+  | .leaf => False
+  | .node l v r => TMem a l ∨ a = v ∨ TMem a r
+theorem mem_append (a : α) (xs ys : MyList α) : Mem a (append xs ys) ↔ Mem a xs ∨ Mem a ys := by
+  induction xs <;> simp_all [append, Mem]
+def flatten : Tree α → MyList α
+  | .leaf => .nil
+  | .node l v r => append (flatten l) (.cons v (flatten r))
+{fillers}
+theorem tmem_iff_mem_flatten (x : α) (t : Tree α) : TMem x t ↔ Mem x (flatten t) := by
+  sorry
+""")
+    goal = "α : Type u\\nx : α\\nt : Tree α\\n⊢ TMem x t ↔ Mem x (flatten t)"
+    got = premise_provider(f, k=5)(f.read_text(), "tmem_iff_mem_flatten")(goal)
+    assert got[:3] == ["Mem", "TMem", "flatten"]  # the definitions the goal mentions come first
+    assert "mem_append" in got, got
