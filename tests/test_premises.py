@@ -115,6 +115,11 @@ theorem mem_append (a : α) (xs ys : MyList α) : Mem a (append xs ys) ↔ Mem a
 def flatten : Tree α → MyList α
   | .leaf => .nil
   | .node l v r => append (flatten l) (.cons v (flatten r))
+def mirror : Tree α → Tree α
+  | .leaf => .leaf
+  | .node l v r => .node (mirror r) v (mirror l)
+theorem mirror_node (l r : Tree α) (v : α) : mirror (.node l v r) = .node (mirror r) v (mirror l) := rfl
+theorem mirror_leaf : mirror (.leaf : Tree α) = .leaf := rfl
 {fillers}
 theorem tmem_iff_mem_flatten (x : α) (t : Tree α) : TMem x t ↔ Mem x (flatten t) := by
   sorry
@@ -123,3 +128,5 @@ theorem tmem_iff_mem_flatten (x : α) (t : Tree α) : TMem x t ↔ Mem x (flatte
     got = premise_provider(f, k=5)(f.read_text(), "tmem_iff_mem_flatten")(goal)
     assert got[:3] == ["Mem", "TMem", "flatten"]  # the definitions the goal mentions come first
     assert "mem_append" in got, got
+    # `mirror_node` shares `node l v r` with flatten's body but is about `mirror`, which the goal never meets
+    assert "mirror_node" not in got and "mirror_leaf" not in got, got
