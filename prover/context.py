@@ -20,7 +20,7 @@ from lean.source import THEOREM_KEYWORDS, declarations, parse_header
 from prover.premises import PremiseIndex
 
 DEFINITION_KINDS = ("def", "abbrev")
-UNFOLD_WEIGHT = 1.0  # measured: 0.5 and 0.8 recall fewer of the lemmas human proofs use; above 1 changes nothing
+UNFOLD_WEIGHT = 1.0  # benchmarks/premises.py: 0.8 recalls fewer (84% in the first 8), 1.5 about as many (88% vs 87%)
 _WORD = re.compile(r"[A-Za-z_][\w']*")
 
 
