@@ -303,8 +303,10 @@ class Manager:
             tmp = f.with_name(f".forgetting-{f.name}")
             try:
                 tmp.write_text(probe)
+                # the same premises as in a round: without them a probe measures a weaker prover, not forgetting
                 report = attack_file(tmp, [name], self.policy, search_config=self._search_config(self.config.budget),
-                                     lean_config=self.lean_config, server=self.server, write=False)
+                                     lean_config=self.lean_config, server=self.server, write=False,
+                                     premises_for_file=premise_provider(tmp))
                 res = report.results[0]
                 self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__, purpose="forgetting")
                 failed += not res.proved

@@ -212,3 +212,36 @@ def test_bundled_run_learns_only_from_the_seen_splits_human_proofs(tmp_path):
     rows = [json.loads(x) for x in Path(cfg.human_data).read_text().splitlines() if x.strip()]
     assert rows and {r["theorem"] for r in rows} <= set(split["seen"])
     assert not {r["theorem"] for r in rows} & set(split["target"])
+
+
+@pytest.mark.lean
+def test_forgetting_probe_searches_as_the_round_did(tmp_path, lean_server):
+    """A theorem proved with a premise (`double` unfolded) and re-attempted by the same policy next round
+    is not forgotten: the probe gets the premises the round had."""
+    root = tmp_path / "proj"
+    (root / "Fix").mkdir(parents=True)
+    (root / "lakefile.lean").write_text("import Lake\nopen Lake DSL\n\npackage fix where\n\nlean_lib Fix where\n  roots := #[`Fix.A]\n")
+    (root / "Fix" / "A.lean").write_text(textwrap.dedent("""\
+        module
+        @[expose] public section
+        namespace Fix
+
+        def double (n : Nat) : Nat := n + n
+
+        theorem quad (n : Nat) : double (double n) = 4 * n := by
+          sorry
+
+        end Fix
+        end
+        """))
+    cfg = CurriculumConfig(rounds=2, budget=30, max_expansions=20, train_steps=2, train_batch_size=2,
+                           forgetting_sample=1, out=str(tmp_path / "out"), device="cpu")
+    m = Manager(root, cfg, server=lean_server, log=lambda *_: None)
+    try:
+        metrics = m.run()
+    finally:
+        m.close()
+    assert metrics[0].proved_this_round == 1
+    db = sqlite3.connect(tmp_path / "out" / "store.sqlite")
+    probes = db.execute("SELECT proved FROM attempts WHERE purpose='forgetting'").fetchall()
+    assert probes == [(1,)] and metrics[1].forgetting == 0.0
