@@ -286,10 +286,17 @@ class Dojo:
                 elab = w.elaborate(text, limit, header=self._doc.header)
                 self.stats["lean_s"] += time.time() - t0
                 return elab
-            except DojoTimeoutError:
+            except DojoTimeoutError as e:
                 self.stats["timeouts"] += 1
+                # a start that hangs is rare and not understood yet: say what was loading and what the
+                # worker last wrote, before the restart replaces its log
+                tail = w.stderr_tail(600) if (initial or cold) else ""
                 w.start()  # the hung process is already killed; the next request replays from scratch
                 self.stats["restarts"] += 1
+                if initial or cold:
+                    raise DojoTimeoutError(f"{e} while loading {self.theorem.path.name} up to {self._doc.decl.full_name} "
+                                           f"(its imports and everything before the theorem); raise LeanConfig.init_timeout "
+                                           f"if the file is that slow. Worker stderr tail:\n{tail or '(empty)'}") from e
                 raise
             except DojoCrashError:
                 self.stats["restarts"] += 1

@@ -82,6 +82,18 @@ def test_crashed_worker_is_replaced(demo_file, lean_server):
         assert dojo.stats["restarts"] >= 1
 
 
+def test_start_timeout_says_what_was_loading_and_the_worker_recovers(demo_file, lean_server):
+    """A start that gets no answer in `init_timeout` names the file and theorem being loaded and the
+    worker's last output; the worker is replaced, so the next Dojo starts normally."""
+    from lean.errors import DojoTimeoutError
+
+    cfg = lean_server.config.with_(init_timeout=0.001)
+    with pytest.raises(DojoTimeoutError, match=r"while loading Demo.lean up to add_zero'.*init_timeout.*stderr tail"):
+        Dojo(Theorem(demo_file, "add_zero'"), config=cfg, server=lean_server).start()
+    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server) as (dojo, s0):
+        assert isinstance(dojo.run_tac(s0, "simp"), ProofFinished)
+
+
 def test_bad_input_errors(tmp_path, demo_file, lean_server):
     with pytest.raises(DojoInitError, match="does not exist"):
         Dojo(Theorem(tmp_path / "Missing.lean", "x"), server=lean_server).start()
