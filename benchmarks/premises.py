@@ -44,8 +44,7 @@ def main() -> None:
         for d in declarations(text):
             if d.full_name not in targets or d.kind not in THEOREM_KEYWORDS:
                 continue
-            lemmas, defs = list(ctx.imported_lemmas), list(ctx.imported_defs)
-            ctx._collect(text, lemmas, defs, stop=d.full_name)
+            lemmas, defs = ctx.visible(text, d.full_name)
             visible: dict[str, str] = {}
             for name in [m for m, _ in lemmas] + [m for m, _ in defs]:
                 visible.setdefault(name.split(".")[-1], name)

@@ -57,16 +57,24 @@ class FileContext:
             elif d.kind in DEFINITION_KINDS and d.name:
                 defs.append((d.full_name, text[d.keyword_start:d.end]))
 
-    def for_theorem(self, text: str, name: str) -> Callable[[str], list[str]]:
-        """A goal -> premise-names function for theorem `name` of `text` (the file's current contents)."""
+    def visible(self, text: str, name: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+        """(proved lemmas as (name, statement), definitions as (name, text)) that theorem `name` of
+        `text` (the file's current contents) may use: the imports', then the file's own before it."""
         lemmas, defs = list(self.imported_lemmas), list(self.imported_defs)
         self._collect(text, lemmas, defs, stop=name)
+        return lemmas, defs
+
+    def for_theorem(self, text: str, name: str) -> Callable[[str], list[str]]:
+        """A goal -> premise-names function for theorem `name` of `text` (the file's current contents)."""
+        lemmas, defs = self.visible(text, name)
         index = PremiseIndex()
         for n, st in lemmas:
             index.add(n, st)
         by_short: dict[str, list[tuple[str, str]]] = {}
         for d in defs:
             by_short.setdefault(d[0].split(".")[-1], []).append(d)
+        # the definitions each lemma mentions, worked out once per theorem, not at every goal
+        about = {n: {w for w in _WORD.findall(st) if w in by_short} for n, st in lemmas}
 
         def premises(goal: str) -> list[str]:
             words = set(_WORD.findall(goal.split("⊢")[-1])) | {w.split(".")[-1] for w in re.findall(r"[\w'.]+", goal)}
@@ -81,7 +89,7 @@ class FileContext:
                 # `node l v r` with `flatten`'s body, yet says nothing about `flatten`
                 vocab = set(_WORD.findall(goal)) | set(_WORD.findall(unfolded))
                 for n, s in index.scores(goal + " " + unfolded).items():
-                    if all(w in vocab for w in _WORD.findall(index.statement(n)) if w in by_short):
+                    if about[n] <= vocab:
                         scores[n] = max(scores.get(n, 0.0), UNFOLD_WEIGHT * s)
             ranked = [n for _, n in sorted((-s, n) for n, s in scores.items()) if n not in names]
             return (names + ranked)[: self.k]

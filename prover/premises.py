@@ -54,9 +54,6 @@ class PremiseIndex:
     def names(self) -> list[str]:
         return list(self._statements)
 
-    def statement(self, name: str) -> str:
-        return self._statements[name]
-
     def add(self, name: str, statement: str) -> None:
         """Add or replace a premise; its name's components count as statement tokens."""
         if not name or not name.strip():
