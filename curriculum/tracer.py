@@ -140,6 +140,7 @@ def descend(dojo, state: TacticState, tactic: str, row: Callable[[str, str, str 
     """Rows for the inner steps of a structured `tactic` run in `state` (see the module docstring):
     replayed one by one, each arm on its own goal; stops quietly at the first step that does not
     replay as written (the whole tactic's own row is the caller's)."""
+    from prover.memory import rename_i
     from prover.policy import parse_goals
 
     parts = structured_parts(tactic) if depth > 0 else None
@@ -163,10 +164,9 @@ def descend(dojo, state: TacticState, tactic: str, row: Callable[[str, str, str 
         goals = parse_goals(cur.pp)
         if tag and (not goals or (goals[0].tag or "").split(".")[-1] != tag):
             break  # arms written out of goal order: not replayable one by one
-        while names and names[0] == "_":
-            names = names[1:]
-        if names:
-            cur = step(cur, "rename_i " + " ".join(names))
+        naming = rename_i(names)
+        if naming:
+            cur = step(cur, naming)
         for tac in body:
             if not isinstance(cur, TacticState):
                 break

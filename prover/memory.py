@@ -26,7 +26,7 @@ from pathlib import Path
 
 from prover.policy import Candidates, GoalView, _check_premises, _clean_candidates, _fresh, parse_goals
 
-__all__ = ["TacticMemory", "MemoryPolicy", "state_features", "adapt_tactic", "first_step", "learned_mixture"]
+__all__ = ["TacticMemory", "MemoryPolicy", "state_features", "adapt_tactic", "rename_i", "first_step", "learned_mixture"]
 
 # identifiers include Lean's inaccessible marks (`a✝¹`, `tail_ih✝`): they are locals too
 _TOKEN = re.compile(r"[^\W\d][\w'.!?₀-₉✝⁰¹²³⁴⁵⁶⁷⁸⁹]*|\d+|[^\w\s(),\[\]{}⟨⟩]+")
@@ -139,11 +139,17 @@ def adapt_tactic(tactic: str, src_state: str, dst_state: str) -> str:
                 named[b] = mapping[a] = new
     out = pat.sub(lambda m: mapping[m.group(1)], tactic)
     if named:
-        names = [named.get(n, "_") for n in inaccessible]
-        while names and names[0] == "_":
-            names.pop(0)
-        out = f"rename_i {' '.join(names)}; {out}"
+        out = f"{rename_i([named.get(n, '_') for n in inaccessible])}; {out}"
     return out
+
+
+def rename_i(names: Sequence[str]) -> str | None:
+    """`rename_i` naming the goal's last inaccessible hypotheses `names` in order (`_` leaves one
+    unnamed; leading ones are dropped, they name nothing); None when no name is left."""
+    names = list(names)
+    while names and names[0] == "_":
+        names.pop(0)
+    return f"rename_i {' '.join(names)}" if names else None
 
 
 # --------------------------------------------------------------------------------------------------
