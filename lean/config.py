@@ -38,6 +38,9 @@ class LeanConfig:
     tactic_timeout: float = 20.0
     # seconds a worker may take to start and elaborate the file up to the theorem
     init_timeout: float = 300.0
+    # a worker that uses no CPU for this many seconds while a request is pending is deadlocked: it is
+    # restarted and the request replayed at once, instead of waiting out the limits above (0 turns this off)
+    stall_seconds: float = 5.0
     # Lean's own deterministic limit (maxHeartbeats, in thousands), so loops stop inside Lean first
     max_heartbeats: int = 200000
     # resident memory cap per worker process; above it the worker is restarted
@@ -57,6 +60,8 @@ class LeanConfig:
         for name in ("tactic_timeout", "init_timeout"):
             if getattr(self, name) <= 0:
                 raise LeanConfigError(f"{name} must be positive seconds, got {getattr(self, name)}")
+        if self.stall_seconds < 0:
+            raise LeanConfigError(f"stall_seconds must be >= 0 seconds (0 turns stall detection off), got {self.stall_seconds}")
         if self.num_workers < 1:
             raise LeanConfigError(f"num_workers must be at least 1, got {self.num_workers} (LEAN_AGENT_WORKERS)")
         if self.memory_limit_mb < 512:

@@ -19,7 +19,7 @@ from pathlib import Path
 from lean import leanmeta, safety
 from lean.build import BuildResult, ensure_built, find_package_root, module_file, source_dirs
 from lean.config import LeanConfig
-from lean.errors import DojoCrashError, DojoInitError, DojoTimeoutError, InvalidStateError
+from lean.errors import DojoCrashError, DojoInitError, DojoStallError, DojoTimeoutError, InvalidStateError
 from lean.lsp import Diagnostic, utf16_len
 from lean.results import LeanError, ProofFinished, ProofGivenUp, TacticResult, TacticState
 from lean.server import LeanServer, default_server
@@ -190,7 +190,7 @@ class Dojo:
         self._states: dict[int, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self.untrusted: frozenset[str] = frozenset()
-        self.stats = {"steps": 0, "lean_s": 0.0, "audit_s": 0.0, "restarts": 0, "timeouts": 0}
+        self.stats = {"steps": 0, "lean_s": 0.0, "audit_s": 0.0, "restarts": 0, "timeouts": 0, "stalls": 0}
 
     # ---- lifecycle -----------------------------------------------------------------------------
     def __enter__(self) -> tuple["Dojo", TacticState]:
@@ -298,8 +298,11 @@ class Dojo:
                                            f"(its imports and everything before the theorem); raise LeanConfig.init_timeout "
                                            f"if the file is that slow. Worker stderr tail:\n{tail or '(empty)'}") from e
                 raise
-            except DojoCrashError:
+            except DojoCrashError as e:
+                # a crash, or a stall (the worker sat idle with the request pending): replay once on a fresh
+                # worker; the request itself is not to blame
                 self.stats["restarts"] += 1
+                self.stats["stalls"] += isinstance(e, DojoStallError)
                 if attempt == 1:
                     raise
                 w.start()

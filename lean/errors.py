@@ -22,6 +22,11 @@ class DojoCrashError(LeanAgentError):
     """The Lean process died and could not be brought back."""
 
 
+class DojoStallError(DojoCrashError):
+    """Lean sat idle (no CPU used) with a request pending: it will never answer, so it is restarted at once
+    instead of waiting out the timeout. Callers that retry after a crash retry after a stall too."""
+
+
 class DojoTimeoutError(LeanAgentError):
     """Lean did not answer within the wall-clock limit."""
 

@@ -52,7 +52,7 @@ class LeanServer:
                 self._cv.wait()
         try:
             w = LeanWorker(self.toolchain, lean_path=lean_path, mounts=mounts, threads=self.config.lean_threads,
-                           memory_limit_mb=self.config.memory_limit_mb)
+                           memory_limit_mb=self.config.memory_limit_mb, stall_seconds=self.config.stall_seconds)
         except BaseException:
             with self._cv:
                 self._all.remove(placeholder)

@@ -7,6 +7,7 @@ never burn a core after its request was abandoned.
 """
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lean import lsp
-from lean.errors import DojoCrashError, DojoTimeoutError
+from lean.errors import DojoCrashError, DojoStallError, DojoTimeoutError
 from lean.toolchain import Toolchain
 
 
@@ -28,6 +29,45 @@ class Elaboration:
     version: int
     diagnostics: tuple[lsp.Diagnostic, ...]
     seconds: float
+
+
+log = logging.getLogger("lean.worker")
+
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system, all threads) the process has used; None where /proc cannot tell."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / _TICK
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _threads(pid: int) -> list[tuple[str, str, str]]:
+    """(name, scheduler state, kernel wait channel) of each thread: what a stalled worker is stuck in."""
+    out = []
+    try:
+        tids = sorted(os.listdir(f"/proc/{pid}/task"), key=int)
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                state = f.read().rsplit(")", 1)[1].split()[0]
+            with open(f"/proc/{pid}/task/{tid}/comm") as f:
+                name = f.read().strip()
+            try:
+                with open(f"/proc/{pid}/task/{tid}/wchan") as f:
+                    wchan = f.read().strip() or "-"
+            except OSError:
+                wchan = "?"
+            out.append((name, state, wchan))
+        except (OSError, IndexError):
+            continue
+    return out
 
 
 def _rss_mb(pid: int) -> float:
@@ -45,10 +85,12 @@ class LeanWorker:
     """A `lean --worker` process (wasm or native) holding one document."""
 
     def __init__(self, toolchain: Toolchain, *, lean_path: tuple[Path, ...] = (), mounts: tuple[Path, ...] = (),
-                 threads: int = 1, memory_limit_mb: int = 6144, workdir: Path | None = None):
+                 threads: int = 1, memory_limit_mb: int = 6144, workdir: Path | None = None, stall_seconds: float = 5.0):
         self.toolchain = toolchain
         self.lean_path, self.mounts, self.threads = tuple(lean_path), tuple(mounts), threads
         self.memory_limit_mb = memory_limit_mb
+        self.stall_seconds = stall_seconds
+        self.stalls = 0  # requests abandoned because the process sat idle (see `_await`)
         base = Path("/tmp") if workdir is None else workdir  # the wasm glue always mounts /tmp
         self.dir = Path(tempfile.mkdtemp(prefix="lean-agent-", dir=base))
         self.uri = "file://" + str(self.dir / "Proof.lean")
@@ -216,16 +258,54 @@ class LeanWorker:
         return f"Lean worker {why}; stderr tail:\n{self.stderr_tail(800)}"
 
     def _await(self, id_: int, timeout: float) -> dict:
+        """The response to request `id_`.
+
+        Besides the wall-clock `timeout`, a request fails fast when the process has used (almost) no CPU
+        for `stall_seconds` while it is pending: Lean working on a request keeps a core busy, and one that
+        sits idle with the request unanswered is deadlocked (seen rarely with the wasm runtime: a start or
+        a one-line `exact` hanging until its 20-300 s limit). DojoStallError lets the caller restart and
+        replay at once; its message carries the threads' states for diagnosis."""
         deadline = time.time() + timeout
+        pid = self.proc.pid if self.proc else None
+        samples: list[tuple[float, float]] = []  # (wall time, process CPU seconds)
         with self._cv:
             while id_ not in self._responses:
                 if self.proc is None or self.proc.poll() is not None or self._dead_reason:
                     raise DojoCrashError(self._death_message())
-                left = deadline - time.time()
+                now = time.time()
+                left = deadline - now
                 if left <= 0:
                     raise DojoTimeoutError(f"Lean did not answer within {timeout:.1f} s")
+                if self.stall_seconds > 0 and pid is not None:
+                    self._check_stall(pid, samples, now)
                 self._cv.wait(min(left, 0.5))
             return self._responses.pop(id_)
+
+    # below this share of one core over the window, a worker with a request pending counts as stalled:
+    # an idle wasm worker polls its thread ports at 3-4% of a core (measured over 10 s), and one at work
+    # uses a whole core, or half of one with two workers per core
+    STALL_CPU_SHARE = 0.15
+
+    def _check_stall(self, pid: int, samples: list[tuple[float, float]], now: float) -> None:
+        cpu = _cpu_seconds(pid)
+        if cpu is None:
+            return
+        samples.append((now, cpu))
+        while len(samples) > 1 and samples[1][0] <= now - self.stall_seconds:
+            samples.pop(0)  # keep exactly one sample at or before the window's start
+        t0, c0 = samples[0]
+        if now - t0 < self.stall_seconds or cpu - c0 > self.STALL_CPU_SHARE * (now - t0):
+            return
+        threads = _threads(pid)
+        if any(state == "D" for _, state, _ in threads):
+            return  # waiting on the disk is not a deadlock
+        self.stalls += 1
+        summary = ", ".join(f"{n}:{st}:{wc}" for n, st, wc in threads)
+        msg = (f"Lean worker stalled: {cpu - c0:.2f} s of CPU in the last {now - t0:.1f} s with a request pending "
+               f"(threads: {summary}); it was killed and will be replaced")
+        log.warning("%s; stderr tail: %s", msg, self.stderr_tail(400))
+        self.kill()
+        raise DojoStallError(msg)
 
     # ---- document ------------------------------------------------------------------------------
     @property

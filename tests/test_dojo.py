@@ -56,16 +56,18 @@ def test_state_moves_between_dojos_of_same_theorem(demo_file, lean_server):
 
 def test_timeout_restarts_and_next_tactic_works(demo_file, lean_server):
     # lean-dojo issue 218: after one timeout every later tactic failed. Here the worker is replaced.
-    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server, timeout=3) as (dojo, s0):
+    # the limit is above the stall detector's 5 s: a worker that is busy is never mistaken for a stalled one
+    assert lean_server.config.stall_seconds < 7
+    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server, timeout=7) as (dojo, s0):
         t0 = time.time()
-        # omega's case splits over 30 disequalities: ~15 s of honest work on this machine, far over 3 s
+        # omega's case splits over 30 disequalities: ~15 s of honest work on this machine, far over 7 s
         xs = [f"x{i}" for i in range(30)]
         hard = (f"have : ∀ {' '.join(xs)} : Nat, {' → '.join(f'{x} ≠ 1' for x in xs)} → {' + '.join(xs)} ≠ 1 := by omega\n"
                 "simp")
         slow = dojo.run_tac(s0, hard)
         assert isinstance(slow, LeanError) and "Timeout" in slow.error
         assert time.time() - t0 < 60
-        assert dojo.stats["timeouts"] >= 1
+        assert dojo.stats["timeouts"] >= 1 and dojo.stats["stalls"] == 0
         ok = dojo.run_tac(s0, "simp")
         assert isinstance(ok, ProofFinished), ok
         # in a batch, the slow tactic costs its neighbours nothing but time: each is re-run alone
@@ -80,6 +82,20 @@ def test_crashed_worker_is_replaced(demo_file, lean_server):
         r = dojo.run_tac(s0, "rfl")
         assert isinstance(r, ProofFinished), r
         assert dojo.stats["restarts"] >= 1
+
+
+def test_stalled_worker_is_replaced_without_waiting_out_the_timeout(demo_file, lean_server):
+    """A worker that stops using CPU with a request pending (here: SIGSTOP, as a deadlocked runtime looks
+    from outside) is killed after `stall_seconds` and the step replayed on a fresh one; the caller gets the
+    step's real result, not a Timeout after the full 60 s limit."""
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server, timeout=60) as (dojo, s0):
+        s1 = dojo.run_tac(s0, "constructor")
+        os.killpg(dojo.worker.proc.pid, signal.SIGSTOP)
+        t0 = time.time()
+        s2 = dojo.run_tac(s1, "exact hq")
+        assert isinstance(s2, TacticState) and s2.pp.endswith("⊢ p"), s2
+        assert dojo.stats["stalls"] == 1 and time.time() - t0 < 55
+        assert isinstance(dojo.run_tac(s2, "exact hp"), ProofFinished)
 
 
 def test_start_timeout_says_what_was_loading_and_the_worker_recovers(demo_file, lean_server):
