@@ -26,8 +26,8 @@ class CurriculumConfig:
     forgetting_sample: int = 5  # theorems solved in earlier rounds re-attempted each round
     train_steps: int = 60
     train_batch_size: int = 8
-    # the trained transformer joins the search once its top-k recall of new proofs' tactics reaches this
-    # (0 = always; a checkpoint given by `model` is always used)
+    # the trained transformer joins the search once its top-k recall of the tactics of held-out new proofs
+    # (not trained on) reaches this (0 = always; a checkpoint given by `model` is always used)
     model_gate: float = 0.1
     # the tactic memory joins the learned policy (off by default: at 2 s budgets on 2 CPU cores its extra
     # candidates cost more Lean time than they saved; see prover/memory.py and the stop-10 figures)

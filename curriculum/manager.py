@@ -248,37 +248,55 @@ class Manager:
 
     # ---- learning ----------------------------------------------------------------------------
     def _train(self) -> tuple[int, float | None]:
-        """Train the transformer policy on new examples, replaying old ones so old skills stay."""
+        """Train the transformer policy on new examples, replaying old ones so old skills stay.
+
+        The proofs of about a tenth of the new theorems are held out of this training, and the freshly
+        trained model joins the search only if it recalls their tactics (`model_gate`): a model earns its
+        place on proofs it has not seen, in the round it was trained. Held-out rows stay untrained in the
+        store, so a later training uses them. With fewer than ten new theorems nothing is held out, and the
+        model is judged on the new rows before it trains on them."""
         new = self.store.examples(trained=False)
         if not new:
             return 0, None
         from prover.policy import PolicyModelConfig, TransformerPolicy
         from training import Example, SFTConfig, SFTTrainer, with_first_steps
 
+        held, rows = self._held_out(new)
         if self.model is None:
             self.model = TransformerPolicy.from_scratch(PolicyModelConfig(device=self.config.device, seed=self.config.seed))
-        else:
-            self.model_useful = self._model_shows_value(new)
+        elif not held:
+            self.model_useful = self._model_shows_value(new)  # too few theorems to hold out: judge before training
         old = [Example(**e) for e in self.store.examples(trained=True)]
         cfg = SFTConfig(max_steps=self.config.train_steps, batch_size=self.config.train_batch_size,
                         replay_fraction=0.5 if old else 0.0, seed=self.config.seed, device=self.config.device)
         trainer = SFTTrainer(self.model, cfg)
-        res = trainer.train(with_first_steps(Example(**e) for e in new), old_examples=old or None)
-        trainer.save_checkpoint(self.out / "policy", {"examples": len(new) + len(old)})
-        self.store.mark_trained()
+        res = trainer.train(with_first_steps(Example(**e) for e in rows), old_examples=old or None)
+        trainer.save_checkpoint(self.out / "policy", {"examples": len(rows) + len(old)})
+        self.store.mark_trained(except_theorems={r["theorem"] for r in held})
+        if held or not self.config.model_gate:
+            self.model_useful = self._model_shows_value(held)
         self.policy = self._mixture()
-        return len(new), getattr(res, "final_loss", None)
+        return len(rows), getattr(res, "final_loss", None)
+
+    def _held_out(self, rows: list[dict]) -> tuple[list[dict], list[dict]]:
+        """(held-out rows, rows to train on): the rows of 1/10 of the theorems, when there are ten or more.
+        Whole theorems, because the steps of one proof look alike."""
+        names = sorted({r["theorem"] for r in rows})
+        if len(names) < 10 or not self.config.model_gate:
+            return [], rows
+        held = set(random.Random(f"{self.config.seed}:{len(rows)}").sample(names, len(names) // 10))
+        return [r for r in rows if r["theorem"] in held], [r for r in rows if r["theorem"] not in held]
 
     def _model_shows_value(self, rows: list[dict]) -> bool:
-        """Does the current model, before training on `rows`, recall their tactics (top-k exact text) at
-        least `model_gate` of the time?  Logged either way, so a run shows why the model is in or out."""
+        """Does the current model recall the tactics of `rows`, proofs it was not trained on (top-k exact
+        text), at least `model_gate` of the time?  Logged either way, so a run shows why the model is in or out."""
         sample = random.Random(self.config.seed).sample(rows, min(64, len(rows)))
         if not sample or not self.config.model_gate:
             return self.config.model_gate == 0
         got = self.model.generate([r["state"] for r in sample], self.config.num_samples)
         hits = sum(r["tactic"].strip() in {t for t, _ in g} for r, g in zip(sample, got))
         ok = hits / len(sample) >= self.config.model_gate
-        self.log(f"model recall on {len(sample)} new steps before training: {hits / len(sample):.2f} "
+        self.log(f"model recall on {len(sample)} steps it was not trained on: {hits / len(sample):.2f} "
                  f"({'joins' if ok else 'stays out of'} the search; gate {self.config.model_gate})")
         return ok
 

@@ -89,9 +89,14 @@ class Store:
         with self._lock:
             return [dict(zip(cols, r)) for r in self.db.execute(q)]
 
-    def mark_trained(self) -> None:
+    def mark_trained(self, except_theorems: set[str] | frozenset[str] = frozenset()) -> None:
+        """Mark every example trained, except those of `except_theorems` (held out, trained later)."""
         with self._lock, self.db:
-            self.db.execute("UPDATE examples SET trained=1")
+            if except_theorems:
+                marks = ",".join("?" * len(except_theorems))
+                self.db.execute(f"UPDATE examples SET trained=1 WHERE theorem NOT IN ({marks})", tuple(except_theorems))
+            else:
+                self.db.execute("UPDATE examples SET trained=1")
 
     def proofs(self) -> dict[str, str]:
         with self._lock:

@@ -245,3 +245,28 @@ def test_forgetting_probe_searches_as_the_round_did(tmp_path, lean_server):
     db = sqlite3.connect(tmp_path / "out" / "store.sqlite")
     probes = db.execute("SELECT proved FROM attempts WHERE purpose='forgetting'").fetchall()
     assert probes == [(1,)] and metrics[1].forgetting == 0.0
+
+
+def test_trained_model_is_gated_on_held_out_proofs_in_the_same_round(tmp_path):
+    """The model is judged on the proofs of theorems held out of its training, right after training: a
+    model that learned something joins the search in the round it was trained (before, the gate only ran
+    at the next training, so a run whose later rounds proved nothing never let it in). Held-out examples
+    stay untrained in the store for a later training. No Lean is started: only the store and the model."""
+    from prover.policy import TransformerPolicy
+
+    root = make_project(tmp_path / "proj")
+    cfg = CurriculumConfig(rounds=1, train_steps=40, train_batch_size=8, out=str(tmp_path / "out"), device="cpu")
+    m = Manager(root, cfg, log=lambda *_: None)
+    try:
+        rows = [{"theorem": f"Fix.t{i}", "state": f"n : Nat\n⊢ n + {i} * 0 = n", "tactic": "simp", "source": "search"}
+                for i in range(20)]
+        m.store.add_examples(rows)
+        trained, _ = m._train()
+        untrained = m.store.examples(trained=False)
+        assert len(untrained) == 2 and trained == 18  # 1/10 of the 20 theorems held out
+        assert {r["theorem"] for r in untrained}.isdisjoint({r["theorem"] for r in m.store.examples(trained=True)})
+        # it learned the one tactic of this data, so it recalls it on the held-out states and joins now
+        assert m.model_useful
+        assert any(isinstance(p, TransformerPolicy) for p, _ in m.policy.policies)
+    finally:
+        m.close()
