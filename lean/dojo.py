@@ -21,16 +21,13 @@ from lean.build import BuildResult, ensure_built, find_package_root, module_file
 from lean.config import LeanConfig
 from lean.errors import DojoCrashError, DojoInitError, DojoStallError, DojoTimeoutError, InvalidStateError
 from lean.lsp import Diagnostic, utf16_len
-from lean.results import LeanError, ProofFinished, ProofGivenUp, TacticResult, TacticState
+from lean.results import LeanError, NotAudited, ProofFinished, ProofGivenUp, TacticResult, TacticState
 from lean.server import LeanServer, default_server
 from lean.source import Declaration, declarations, find_theorem, parse_header, theorem_names
 from lean.worker import Elaboration, LeanWorker
 
 _ids = itertools.count(1)
 
-
-# how `run_tacs(..., first_proof=True)` marks a finisher it did not audit (search leaves it out of its edges)
-NOT_AUDITED = "not audited:"
 
 @dataclass(frozen=True)
 class Theorem:
@@ -387,7 +384,7 @@ class Dojo:
         crashes, every tactic is re-run alone (each with its own limit). `timeout` caps the whole call:
         tactics it leaves no time for get a Timeout error without running. With `first_proof` (what search
         wants: one proof ends it), once a finisher has passed the audit the later finishers are not audited
-        (each audit costs about as much as a dozen steps) and come back as a `LeanError` saying so."""
+        (each audit costs about as much as a dozen steps) and come back as `NotAudited`, a `LeanError` that says so."""
         end = None if timeout is None else time.time() + timeout
         base = self._tactics_of(state)
         results: list[TacticResult | None] = [self._screened(t) for t in tactics]
@@ -421,7 +418,7 @@ class Dojo:
         for i in todo:
             if proof_at is not None and i in finishers:
                 self.stats["steps"] += 1
-                results[i] = LeanError(f"{NOT_AUDITED} tactic {proof_at} of this batch ({tactics[proof_at]!r}) already "
+                results[i] = NotAudited(f"not audited: tactic {proof_at} of this batch ({tactics[proof_at]!r}) already "
                                        f"finished the proof (run_tacs first_proof=True)")
                 continue
             if results[i] is None:

@@ -100,6 +100,12 @@ class LeanError:
 
 
 @dataclass(frozen=True)
+class NotAudited(LeanError):
+    """A tactic that also finished the proof, left unaudited because an earlier tactic of the same
+    `run_tacs(..., first_proof=True)` batch already gave an audited proof. It is no proof: search drops it."""
+
+
+@dataclass(frozen=True)
 class ProofGivenUp:
     """The tactic gave up (sorry/admit)."""
 

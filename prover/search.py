@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Sequence
 
-from lean.dojo import NOT_AUDITED, Dojo
-from lean.results import LeanError, ProofFinished, ProofGivenUp, TacticState
+from lean.dojo import Dojo
+from lean.results import LeanError, NotAudited, ProofFinished, ProofGivenUp, TacticState
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ class BestFirstSearch:
                 lean_s += time.time() - t0
                 found = None
                 for (node, tac, lp), (res, secs) in zip(tasks, results):
-                    if res is None or (isinstance(res, LeanError) and res.error.startswith(NOT_AUDITED)):
+                    if res is None or isinstance(res, NotAudited):
                         continue  # skipped: out of time, or a second proof in one batch
                     kind, rstate = _kind(res)
                     if kind == "state" and rstate.key in seen:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from lean import (Dojo, DojoInitError, InvalidStateError, LeanError, ProofFinished, ProofGivenUp, TacticState,
                   Theorem)
-from lean.dojo import NOT_AUDITED
+from lean.results import NotAudited
 
 pytestmark = pytest.mark.lean
 
@@ -213,8 +213,8 @@ def test_run_tacs_first_proof_audits_one_finisher(demo_file, lean_server):
         assert [type(r) for r in every] == [LeanError, ProofFinished, ProofFinished, ProofFinished], every
         audits = dojo.stats["audit_s"]
         first = dojo.run_tacs(s0, tactics, first_proof=True)
-        assert isinstance(first[0], LeanError) and not first[0].error.startswith(NOT_AUDITED)
+        assert isinstance(first[0], LeanError) and not isinstance(first[0], NotAudited)
         assert isinstance(first[1], ProofFinished) and first[1].tactics == ("exact ⟨hq, hp⟩",)
-        assert all(isinstance(r, LeanError) and r.error.startswith(NOT_AUDITED) and "'exact ⟨hq, hp⟩'" in r.error
+        assert all(isinstance(r, NotAudited) and "'exact ⟨hq, hp⟩'" in r.error
                    for r in first[2:]), first
         assert dojo.stats["audit_s"] > audits  # the one finisher was audited
