@@ -174,6 +174,7 @@ _PRIOR: dict[str, float] = {
     "premise_simp_all": math.log(0.05),
     "premise_unfold": math.log(0.02),
     "induction_simp": math.log(0.09),
+    "induction_split": math.log(0.065),
     "cases_simp": math.log(0.03),
     "cases2_simp": math.log(0.05),
 }
@@ -312,7 +313,15 @@ class PortfolioPolicy:
                     bonus = 0.0 if n in in_target else -1.0
                     cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"] + bonus))
                     cands.append((f"cases {n} <;> simp_all [{lemmas}]", _PRIOR["cases_simp"] + bonus))
-                pair = [n for n in data if n in in_target][:2]
+                targeted = [n for n in data if n in in_target]
+                if targeted:
+                    # a definition with `if` in an arm (insert into a search tree) leaves an `if` per case after
+                    # unfolding: split each (twice, for an `else if`) and simplify every branch; only on the last
+                    # variable the target mentions (the structure; earlier ones are usually its parameters)
+                    n = targeted[-1]
+                    cands.append((f"induction {n} <;> simp_all [{lemmas}] <;> (try split) <;> (try split) <;> "
+                                  f"(try simp_all [{lemmas}]) <;> (try omega)", _PRIOR["induction_split"]))
+                pair = targeted[:2]
                 if len(pair) == 2:  # a definition by matching on two arguments (`mkPlus a b`) splits on both
                     a, b = pair
                     cands.append((f"cases {a} <;> cases {b} <;> simp_all [{lemmas}]", _PRIOR["cases2_simp"]))

@@ -148,3 +148,44 @@ def test_attack_all_uses_earlier_proofs(tmp_path, lean_server):
     assert [r.theorem for r in report.results] == ["step1", "step2"]
     assert all(r.proved for r in report.results)
     assert report.new_text.count("sorry") == 0
+
+
+TREE = """\
+inductive Tree where
+  | leaf : Tree
+  | node : Tree → Nat → Tree → Tree
+
+namespace Tree
+
+def insert (x : Nat) : Tree → Tree
+  | leaf => node leaf x leaf
+  | node l v r =>
+    if x < v then node (insert x l) v r
+    else if v < x then node l v (insert x r)
+    else node l v r
+
+def size : Tree → Nat
+  | leaf => 0
+  | node l _ r => size l + 1 + size r
+
+theorem size_insert_le (x : Nat) (t : Tree) : size (insert x t) ≤ size t + 1 := by
+  sorry
+
+end Tree
+"""
+
+
+def test_one_expansion_splits_the_ifs_of_an_unfolded_definition(tmp_path, lean_server):
+    """`insert` into a search tree has an `if … else if` in an arm: after induction and unfolding, each case
+    must be split twice before simp and omega close it. The portfolio offers that as one candidate, so a
+    single expansion proves it (a plain `induction t <;> simp_all [..]` leaves the `if`s)."""
+    from prover.context import premise_provider
+
+    f = tmp_path / "Tree.lean"
+    f.write_text(TREE)
+    report = attack_file(f, ["Tree.size_insert_le"], PortfolioPolicy(),
+                         search_config=SearchConfig(time_budget=120, max_expansions=1),
+                         server=lean_server, write=False, premises_for_file=premise_provider(f))
+    (res,) = report.results
+    assert res.proved, res
+    assert "split" in "\n".join(res.proof), res.proof
