@@ -22,7 +22,20 @@ def lean_server(lean_config):
 
     server = LeanServer(lean_config)
     yield server
+    _WORKER_STATS["stalls"] = sum(w.stalls for w in server.workers())
+    _WORKER_STATS["restarts"] = sum(w.restarts for w in server.workers())
     server.close()
+
+
+_WORKER_STATS: dict[str, int] = {}
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How often the session's Lean workers were restarted, and how many of those were stalls (a worker
+    idle with a request pending; the stall test makes one on purpose): the rare wasm hang shows up here."""
+    if _WORKER_STATS:
+        terminalreporter.write_line(f"lean workers: {_WORKER_STATS['restarts']} process restarts, {_WORKER_STATS['stalls']} of them "
+                                    f"stalls (1 is test_stalled_worker_is_replaced_without_waiting_out_the_timeout's own)")
 
 
 @pytest.fixture
