@@ -86,6 +86,8 @@ def dojo_pass(server: LeanServer, path: Path, names: list[str], audit: list | No
                 t0 = time.perf_counter()
                 s = dojo.run_tac(s, t)
                 dt = time.perf_counter() - t0
+                if not isinstance(s, (TacticState, ProofFinished)):
+                    raise RuntimeError(f"{name}: step {i} {t!r} gave {s} (worker stats {dojo.stats})")
                 total += dt
                 steps += 1
                 if final is not None and i == len(tacs) - 1:
