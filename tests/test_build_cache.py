@@ -49,3 +49,22 @@ def test_prune_keeps_everything_under_the_limit(tmp_path):
 def test_cache_limit_is_validated():
     with pytest.raises(LeanConfigError, match="build_cache_mb"):
         LeanConfig(build_cache_mb=10)
+
+
+def test_audit_helpers_are_compiled_once_and_put_on_every_workers_path(monkeypatch):
+    """The Lean helpers (axiom audit, dependency report) are a compiled module in the cache, on the
+    toolchain's LEAN_PATH; asking again reuses it without starting Lean."""
+    from lean import leanmeta
+    from lean.dojo import document_header
+    from lean.toolchain import get_toolchain
+
+    tc = get_toolchain(LeanConfig())
+    helpers = tc.lean_path[0]
+    assert (helpers / f"{leanmeta.MODULE}.olean").is_file()
+    assert helpers in tc.mounts  # the wasm Lean sees only mounted folders
+    assert f"import {leanmeta.MODULE}" in document_header("theorem t : True := trivial\n")[0]
+
+    def no_lean(*a, **k):
+        raise AssertionError("the helpers were compiled again")
+    monkeypatch.setattr(leanmeta.subprocess, "run", no_lean)
+    assert leanmeta.build_helpers(tc, LeanConfig().cache_dir) == helpers
