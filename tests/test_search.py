@@ -44,6 +44,20 @@ def test_search_finds_a_three_step_proof(demo_file, lean_server):
         assert [e["tactic"] for e in on_path][-1] == res.proof[-1]
 
 
+class Scripted:
+    """Fixed candidates for every state: a combinator first, by prior, then a one-step proof."""
+
+    def generate(self, states, k, premises=None):
+        return [[("constructor <;> assumption", -0.1), ("exact ⟨hq, hp⟩", -0.5)] for _ in states]
+
+
+def test_quick_tactics_run_before_combinators_and_a_quick_proof_skips_them(demo_file, lean_server):
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        res = BestFirstSearch(Scripted(), SearchConfig(time_budget=60, max_expansions=5)).search([dojo], s0)
+    assert res.proved and res.proof == ["exact ⟨hq, hp⟩"], res.proof
+    assert [e.tactic for e in res.edges] == ["exact ⟨hq, hp⟩"]  # the combinator never reached Lean
+
+
 def test_budgets_are_honoured(demo_file, lean_server):
     with Dojo(Theorem(demo_file, "two_plus_two_five"), server=lean_server) as (dojo, s0):
         res = BestFirstSearch(PortfolioPolicy(), SearchConfig(time_budget=600, max_expansions=2)).search([dojo], s0)
