@@ -124,10 +124,12 @@ def build_helpers(toolchain: "Toolchain", cache_dir: Path, timeout: float = 600.
     """Compile the helpers into `<cache_dir>/helpers/<hash>/LeanAgentMeta.olean` (once per toolchain and
     helper source) and return that folder, for LEAN_PATH. Safe when processes race (a lock; the folder is
     renamed into place only when complete)."""
-    # This Lean makes every file a module: its declarations are private unless public, an importer's
-    # `#eval` finds the IR only of `meta` ones, and not that of closed terms the compiler extracts.
-    source = f"import Lean\nset_option compiler.extract_closed false\npublic meta section\n{PRELUDE}\nend\n"
-    tag = hashlib.sha256(f"{toolchain.kind}\0{toolchain.version}\0{source}".encode()).hexdigest()[:16]
+    # The embedded Lean makes every file a module: its declarations are private unless public, an
+    # importer's `#eval` finds the IR only of `meta` ones, and not that of closed terms the compiler
+    # extracts. A Lean without the module system rejects that syntax and gets the plain module.
+    sources = (f"import Lean\nset_option compiler.extract_closed false\npublic meta section\n{PRELUDE}\nend\n",
+               f"import Lean\n{PRELUDE}")
+    tag = hashlib.sha256(f"{toolchain.kind}\0{toolchain.version}\0{sources[0]}".encode()).hexdigest()[:16]
     base = Path(cache_dir) / "helpers"
     out = base / tag
     if (out / f"{MODULE}.olean").is_file():
@@ -143,17 +145,11 @@ def build_helpers(toolchain: "Toolchain", cache_dir: Path, timeout: float = 600.
         try:
             print(f"compiling the audit helpers ({MODULE}) for {toolchain.kind} Lean {toolchain.version} (once) …",
                   file=sys.stderr, flush=True)
-            (scratch / f"{MODULE}.lean").write_text(source)
-            env = toolchain.process_env((scratch,), (scratch,), 1)
-            argv = [*toolchain.argv, "--json", "--root=.", "-o", str(scratch / f"{MODULE}.olean"), f"{MODULE}.lean"]
-            try:
-                proc = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout)
-            except subprocess.TimeoutExpired:
-                raise ToolchainError(f"compiling the audit helpers ({MODULE}) took over {timeout:.0f} s; "
-                                     f"check that Lean starts (`lean-env check`)") from None
-            errors = [d.get("data", "")[:300] for d in map(_json_line, proc.stdout.splitlines()) if d and d.get("severity") == "error"]
-            if errors or proc.returncode != 0 or not (scratch / f"{MODULE}.olean").is_file():
-                detail = "; ".join(errors[:3]) or proc.stderr.strip()[-500:] or f"exit {proc.returncode}"
+            for source in sources:
+                detail = _compile(toolchain, scratch, source, timeout)
+                if detail is None:
+                    break
+            else:
                 raise ToolchainError(f"this Lean ({toolchain.version}) does not compile the audit helpers ({MODULE}): "
                                      f"{detail}. The helpers must match the toolchain; use the pinned embedded Lean "
                                      f"(backend 'wasm') or report the Lean version.")
@@ -162,6 +158,24 @@ def build_helpers(toolchain: "Toolchain", cache_dir: Path, timeout: float = 600.
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
     return out
+
+
+def _compile(toolchain: "Toolchain", folder: Path, source: str, timeout: float) -> str | None:
+    """Compile `source` as the helpers module in `folder`; None on success, else what Lean said."""
+    (folder / f"{MODULE}.lean").write_text(source)
+    olean = folder / f"{MODULE}.olean"
+    olean.unlink(missing_ok=True)
+    env = toolchain.process_env((folder,), (folder,), 1)
+    argv = [*toolchain.argv, "--json", "--root=.", "-o", str(olean), f"{MODULE}.lean"]
+    try:
+        proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise ToolchainError(f"compiling the audit helpers ({MODULE}) took over {timeout:.0f} s; "
+                             f"check that Lean starts (`lean-env check`)") from None
+    errors = [d.get("data", "")[:300] for d in map(_json_line, proc.stdout.splitlines()) if d and d.get("severity") == "error"]
+    if errors or proc.returncode != 0 or not olean.is_file():
+        return "; ".join(errors[:3]) or proc.stderr.strip()[-500:] or f"exit {proc.returncode}"
+    return None
 
 
 def _json_line(line: str) -> dict | None:

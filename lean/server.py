@@ -23,6 +23,7 @@ class LeanServer:
         self._idle: list[LeanWorker] = []
         self._all: list[LeanWorker] = []
         self._closed = False
+        self._retired = {"restarts": 0, "stalls": 0}  # of workers discarded from the pool
 
     @property
     def capacity(self) -> int:
@@ -76,7 +77,15 @@ class LeanServer:
         with self._cv:
             if w in self._all:
                 self._all.remove(w)
+                self._retired["restarts"] += w.restarts
+                self._retired["stalls"] += w.stalls
             self._cv.notify_all()
+
+    def restart_counts(self) -> dict[str, int]:
+        """Process restarts and stalls of every worker this pool has had, discarded ones included."""
+        live = self.workers()
+        with self._cv:
+            return {k: v + sum(getattr(w, k) for w in live) for k, v in self._retired.items()}
 
     def workers(self) -> list[LeanWorker]:
         with self._cv:

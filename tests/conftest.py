@@ -22,8 +22,7 @@ def lean_server(lean_config):
 
     server = LeanServer(lean_config)
     yield server
-    _WORKER_STATS["stalls"] = sum(w.stalls for w in server.workers())
-    _WORKER_STATS["restarts"] = sum(w.restarts for w in server.workers())
+    _WORKER_STATS.update(server.restart_counts())
     server.close()
 
 
