@@ -223,26 +223,16 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
             rel = path.resolve().relative_to(src_root)
             if not quiet:
                 print(f"building {mod} …", file=sys.stderr, flush=True)
-            env = toolchain.process_env((out,), (src_root, out), config.lean_threads)
             try:
-                proc = subprocess.run([*toolchain.argv, "--json", f"--root=.", "-o", str(olean), str(rel)], cwd=src_root,
-                                      env=env, capture_output=True, text=True, timeout=config.init_timeout * 2)
+                res = toolchain.compile(src_root, rel, olean, config.init_timeout * 2, (out,), (src_root, out), config.lean_threads)
             except subprocess.TimeoutExpired:
                 raise DojoInitError(f"building {mod} ({path}) took over {config.init_timeout * 2:.0f} s; a proof in it may loop")
-            errors, lines = [], []
-            for ln in proc.stdout.splitlines():
-                try:
-                    d = json.loads(ln)
-                except json.JSONDecodeError:
-                    continue
-                if d.get("severity") == "error":
-                    errors.append(f"{path}:{d['pos']['line']}:{d['pos']['column']}: {d['data'][:500]}")
-                elif "sorry" in d.get("data", "") and d.get("severity") == "warning":
-                    lines.append(d["pos"]["line"])
-            if errors or proc.returncode != 0 or not olean.exists():
+            errors = [f"{path}:{d['pos']['line']}:{d['pos']['column']}: {d['data'][:500]}" for d in res.errors]
+            lines = [d["pos"]["line"] for d in res.messages if d.get("severity") == "warning" and "sorry" in d.get("data", "")]
+            if errors or res.returncode != 0 or not olean.exists():
                 if olean.exists():
                     olean.unlink()
-                detail = "\n".join(errors[:5]) or (proc.stderr.strip().splitlines() or ["(no message)"])[-1]
+                detail = "\n".join(errors[:5]) or (res.stderr.strip().splitlines() or ["(no message)"])[-1]
                 raise DojoInitError(f"module {mod} does not elaborate, so files importing it cannot be used:\n{detail}\n"
                                     f"Fix {path} first.")
             _store(obj, olean, lines)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import json
 import os
 import shutil
 import subprocess
@@ -165,25 +164,14 @@ def _compile(toolchain: "Toolchain", folder: Path, source: str, timeout: float) 
     (folder / f"{MODULE}.lean").write_text(source)
     olean = folder / f"{MODULE}.olean"
     olean.unlink(missing_ok=True)
-    env = toolchain.process_env((folder,), (folder,), 1)
-    argv = [*toolchain.argv, "--json", "--root=.", "-o", str(olean), f"{MODULE}.lean"]
     try:
-        proc = subprocess.run(argv, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout)
+        res = toolchain.compile(folder, f"{MODULE}.lean", olean, timeout, (folder,), (folder,))
     except subprocess.TimeoutExpired:
         raise ToolchainError(f"compiling the audit helpers ({MODULE}) took over {timeout:.0f} s; "
                              f"check that Lean starts (`lean-env check`)") from None
-    errors = [d.get("data", "")[:300] for d in map(_json_line, proc.stdout.splitlines()) if d and d.get("severity") == "error"]
-    if errors or proc.returncode != 0 or not olean.is_file():
-        return "; ".join(errors[:3]) or proc.stderr.strip()[-500:] or f"exit {proc.returncode}"
+    if res.errors or res.returncode != 0 or not olean.is_file():
+        return "; ".join(d.get("data", "")[:300] for d in res.errors[:3]) or res.stderr.strip()[-500:] or f"exit {res.returncode}"
     return None
-
-
-def _json_line(line: str) -> dict | None:
-    try:
-        d = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    return d if isinstance(d, dict) else None
 
 
 def _print_command(expr: str) -> str:

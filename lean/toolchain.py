@@ -62,6 +62,35 @@ class Toolchain:
     def worker_argv(self) -> list[str]:
         return [*self.argv, "--worker", "-Dserver.reportDelayMs=0"]
 
+    def compile(self, root: Path, rel: Path | str, olean: Path, timeout: float, lean_path: tuple[Path, ...] = (),
+                mounts: tuple[Path, ...] = (), threads: int = 1) -> "Compiled":
+        """`lean --json -o OLEAN REL` run in `root`, with Lean's messages parsed. Raises
+        subprocess.TimeoutExpired past `timeout` (the process is killed); the caller says what timed out."""
+        proc = subprocess.run([*self.argv, "--json", "--root=.", "-o", str(olean), str(rel)], cwd=root,
+                              env=self.process_env(lean_path, mounts, threads), capture_output=True, text=True, timeout=timeout)
+        messages = []
+        for line in proc.stdout.splitlines():
+            try:
+                m = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(m, dict):
+                messages.append(m)
+        return Compiled(proc.returncode, tuple(messages), proc.stderr)
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """What compiling one file said: exit code, Lean's JSON messages (severity, pos, data), stderr."""
+
+    returncode: int
+    messages: tuple[dict, ...]
+    stderr: str
+
+    @property
+    def errors(self) -> list[dict]:
+        return [m for m in self.messages if m.get("severity") == "error"]
+
 
 def _progress(msg: str, stream=None) -> None:
     stream = stream or sys.stderr
