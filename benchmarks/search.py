@@ -46,16 +46,18 @@ def train_model(examples: list, steps: int, out: Path, trace: Path) -> Transform
 
 
 def run_policy(name: str, policy, project: Path, limit: int | None, budget: float, server: LeanServer,
-               learn=None) -> dict:
+               learn=None, files: str = "", samples: int = 8) -> dict:
     results, n = [], 0
     for f in project_files(project):
+        if files and files not in str(f.relative_to(project)):
+            continue
         targets = open_theorems(f.read_text())
         if limit is not None:
             targets = targets[: max(0, limit - n)]
         if not targets:
             continue
         n += len(targets)
-        rep = attack_file(f, targets, policy, search_config=SearchConfig(time_budget=budget, max_expansions=10_000),
+        rep = attack_file(f, targets, policy, search_config=SearchConfig(time_budget=budget, max_expansions=10_000, num_samples=samples),
                           server=server, num_workers=server.capacity, write=False, premises_for_file=premise_provider(f),
                           on_result=lambda r: (learn(r) if learn else None, print(
                               f"[{name}] {r.theorem}: {'proved' if r.proved else 'failed'} {r.wall_s:.1f}s", file=sys.stderr, flush=True)))
@@ -69,6 +71,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--budget", type=float, default=10.0)
     ap.add_argument("--limit", type=int, default=None, help="only the first N targets (dependency order)")
+    ap.add_argument("--files", default="", help="only files whose path (in the project) contains this, e.g. Algebra")
+    ap.add_argument("--samples", type=int, default=8, help="tactics asked of the policy per state")
     ap.add_argument("--model", type=Path)
     ap.add_argument("--trace", type=Path, default=Path("data/trace.jsonl"))
     ap.add_argument("--train-steps", type=int, default=300)
@@ -102,12 +106,12 @@ def main() -> None:
             return learned_mixture(PortfolioPolicy(), memory, model), learn
         sys.exit(f"unknown policy {name!r}; choose from portfolio, memory, portfolio+memory, model, mixture")
     server = LeanServer(LeanConfig())
-    out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit}
+    out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit, "files": args.files, "samples": args.samples}
     try:
         for name in names:
             t0 = time.time()
             policy, learn = arm(name)
-            out[name] = run_policy(name, policy, project, args.limit, args.budget, server, learn)
+            out[name] = run_policy(name, policy, project, args.limit, args.budget, server, learn, args.files, args.samples)
             out[name]["wall_s"] = round(time.time() - t0, 1)
     finally:
         server.close()

@@ -237,3 +237,52 @@ def find_theorem(text: str, name: str) -> Declaration | None:
 
 def theorem_names(text: str) -> list[str]:
     return [d.full_name for d in declarations(text) if d.kind in THEOREM_KEYWORDS]
+
+
+STRUCTURE_KEYWORDS = ("structure", "class")
+_FIELD = re.compile(r"^\(?\s*((?:[^\W\d][\w'!?]*\s+)*[^\W\d][\w'!?]*)\s*((?:[({\[⦃][^:]*:[^)}\]⦄]*[)}\]⦄]\s*)*):(?!=)(.*)$", re.S)
+
+
+def structure_fields(text: str, decl: Declaration) -> list[tuple[str, str]]:
+    """The fields a `structure`/`class` declares after `where`, as (full name, type with the field's
+    binders). Inherited fields (`extends`) belong to the parent's declaration, and `mk ::` is skipped.
+
+    Why: a field that states a law (`mul_assoc : ∀ a b c, …`) is a lemma the development proves things
+    with, through a local `G : Group' α` (`rw [G.mul_assoc]`), just like a theorem."""
+    if decl.kind not in STRUCTURE_KEYWORDS or not decl.full_name:
+        return []
+    masked = _mask(text)[decl.keyword_start:decl.end]
+    body = re.search(r"(?<![\w'.])where(?![\w'])", masked)
+    if body is None:
+        return []
+    region = re.sub(r"^\s*[^\W\d][\w'.]*\s*::", "", masked[body.end():])  # `where mk ::`
+    first, _, rest = region.partition("\n")
+    lines = rest.split("\n")
+    indent = min((len(l) - len(l.lstrip()) for l in lines if l.strip()), default=0)
+    fields: list[list[str]] = [[first.strip()]] if first.strip() else []
+    for l in lines:
+        if not l.strip():
+            continue
+        if len(l) - len(l.lstrip()) <= indent:
+            fields.append([l.strip()])
+        elif fields:
+            fields[-1].append(l.strip())
+    out: list[tuple[str, str]] = []
+    for chunk in fields:
+        src = " ".join(chunk)
+        m = _FIELD.match(src.rstrip(")").strip() if src.startswith("(") else src)
+        if m is None:
+            continue
+        names, binders, ty = m.group(1).split(), m.group(2).strip(), m.group(3)
+        depth, cut = 0, len(ty)
+        for i, c in enumerate(ty):  # a default value (`:= …`) is not part of the type
+            depth += c in "([{⟨"
+            depth -= c in ")]}⟩"
+            if depth == 0 and ty.startswith(":=", i):
+                cut = i
+                break
+        ty = " ".join(ty[:cut].split())
+        if binders:
+            ty = f"∀ {binders}, {ty}"
+        out += [(f"{decl.full_name}.{n}", ty) for n in names if ty]
+    return out

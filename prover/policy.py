@@ -169,6 +169,7 @@ _PRIOR: dict[str, float] = {
     "trivial": math.log(0.015),
     "premise_simp": math.log(0.03),
     "premise_rw": math.log(0.025),
+    "premise_rw_rev": math.log(0.012),  # right to left: `rw [← mul_assoc]` regroups before a cancellation
     "premise_exact": math.log(0.02),
     "premise_apply": math.log(0.02),
     "premise_simp_all": math.log(0.05),
@@ -333,6 +334,7 @@ class PortfolioPolicy:
             cands += [
                 (f"simp [{p}]", _PRIOR["premise_simp"] + bonus),
                 (f"rw [{p}]", _PRIOR["premise_rw"] + bonus),
+                (f"rw [← {p}]", _PRIOR["premise_rw_rev"] + bonus),
                 (f"exact {p}", _PRIOR["premise_exact"] + bonus),
                 (f"apply {p}", _PRIOR["premise_apply"] + bonus),
             ]

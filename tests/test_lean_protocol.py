@@ -114,3 +114,32 @@ def test_config_validation_says_what_to_change():
         LeanConfig(backend="gpu")
     with pytest.raises(LeanConfigError, match="num_workers"):
         LeanConfig(num_workers=0)
+
+
+field_names = st.from_regex(r"[a-z][a-z_']{0,8}", fullmatch=True).filter(lambda s: s not in ("where", "by", "fun", "mk"))
+field_types = st.sampled_from(["α", "α → α → α", "∀ a b : α, op a b = op b a", "Nat", "x ≤ y", "List (α × β)",
+                               "∀ a : α,\n    op a a = a"])
+
+
+@given(fields=st.lists(st.tuples(field_names, field_types, st.booleans(), st.booleans()), min_size=1, max_size=6,
+                       unique_by=lambda f: f[0]),
+       kind=st.sampled_from(["structure", "class"]), ctor=st.booleans(), same_line=st.booleans())
+def test_structure_fields_roundtrip(fields, kind, ctor, same_line):
+    """Whatever the layout (doc comments, defaults, a `mk ::` line, a field on the `where` line), every
+    field comes back with its type, under the structure's full name, and nothing else does."""
+    from lean.source import declarations, structure_fields
+
+    lines = []
+    for i, (name, ty, doc, default) in enumerate(fields):
+        if doc:
+            lines.append("  /-- a law, with `:=` and `where` in its doc -/")
+        lines.append(f"  {name} : {ty}" + (" := by exact sorry" if default else ""))
+    head = f"namespace N\n{kind} S (α β : Type) where"
+    if ctor:
+        head += " mk ::" if same_line else "\n  mk ::"
+    elif same_line and not fields[0][2]:
+        head += " " + lines.pop(0).strip()
+    text = head + "\n" + "\n".join(lines) + "\n\nderiving instance Repr for Nat\nend N\n"
+    (decl,) = [d for d in declarations(text) if d.kind == kind]
+    got = structure_fields(text, decl)
+    assert got == [(f"N.S.{name}", " ".join(ty.split())) for name, ty, _, _ in fields], text

@@ -203,3 +203,37 @@ def test_one_expansion_splits_the_ifs_of_an_unfolded_definition(tmp_path, lean_s
     (res,) = report.results
     assert res.proved, res
     assert "split" in "\n".join(res.proof), res.proof
+
+
+LAWS = """\
+structure Magma (α : Type) where
+  op : α → α → α
+  op_comm : ∀ a b : α, op a b = op b a
+
+structure CMonoid (α : Type) extends Magma α where
+  e : α
+  e_op : ∀ a : α, op e a = a
+
+theorem e_op' (M : CMonoid α) (a : α) : M.op M.e a = a := by
+  sorry
+
+theorem op_swap (M : CMonoid α) (a : α) : M.op a M.e = M.op M.e a := by
+  sorry
+"""
+
+
+def test_laws_of_a_structure_are_premises(tmp_path, lean_server):
+    """A development with explicit algebraic structures proves things with their fields (`M.op_comm`,
+    `M.e_op`): those laws are premises like theorems, inherited ones included, and the search uses them."""
+    from prover.context import premise_provider
+
+    f = tmp_path / "Laws.lean"
+    f.write_text(LAWS)
+    prem = premise_provider(f)(LAWS, "op_swap")("α : Type\nM : CMonoid α\na : α\n⊢ M.op a M.e = M.op M.e a")
+    assert {"Magma.op_comm", "CMonoid.e_op"} <= set(prem) and "Magma.op" not in prem, prem
+    report = attack_file(f, ["e_op'", "op_swap"], PortfolioPolicy(), server=lean_server, write=False,
+                         search_config=SearchConfig(time_budget=120, max_expansions=2, num_samples=16),
+                         premises_for_file=premise_provider(f))
+    assert [r.proved for r in report.results] == [True, True], report.results
+    assert "CMonoid.e_op" in "\n".join(report.results[0].proof), report.results[0].proof
+    assert "Magma.op_comm" in "\n".join(report.results[1].proof), report.results[1].proof
