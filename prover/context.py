@@ -6,8 +6,10 @@ development built from scratch), then lemmas ranked by BM25 similarity to the go
 with those definitions' bodies, whichever scores higher: a lemma about what a definition unfolds to
 (`mem_append` for a goal about `flatten`, whose body is an `append`) is what the proof rewrites with
 next, as long as every function it mentions is in the goal or in those bodies.  On the bundled
-development's target split this recalls 87% of the lemmas and definitions the human proofs use in the
-first 8 premises (77% in the first 4), against 74% (66%) from the goal alone.
+development's target split this recalled 87% of the lemmas and definitions the human proofs use in the
+first 8 premises (77% in the first 4), against 74% (66%) from the goal alone.  With structure laws as
+premises (`G.mul_assoc` is `Monoid'.mul_assoc`), 72 target proofs use a visible premise instead of 50,
+and 90% (78%) of what they use is recalled (`benchmarks/premises.py`).
 """
 from __future__ import annotations
 
