@@ -240,7 +240,7 @@ def theorem_names(text: str) -> list[str]:
 
 
 STRUCTURE_KEYWORDS = ("structure", "class")
-_FIELD = re.compile(r"^\(?\s*((?:[^\W\d][\w'!?]*\s+)*[^\W\d][\w'!?]*)\s*((?:[({\[⦃][^:]*:[^)}\]⦄]*[)}\]⦄]\s*)*):(?!=)(.*)$", re.S)
+_FIELD = re.compile(r"^((?:[^\W\d][\w'!?]*\s+)*[^\W\d][\w'!?]*)\s*((?:[({\[⦃][^:]*:[^)}\]⦄]*[)}\]⦄]\s*)*):(?!=)(.*)$", re.S)
 
 
 def structure_fields(text: str, decl: Declaration) -> list[tuple[str, str]]:
@@ -270,7 +270,9 @@ def structure_fields(text: str, decl: Declaration) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for chunk in fields:
         src = " ".join(chunk)
-        m = _FIELD.match(src.rstrip(")").strip() if src.startswith("(") else src)
+        if src.startswith("(") and src.endswith(")"):  # `(h : p (q x))`: only the binder's own parentheses
+            src = src[1:-1].strip()
+        m = _FIELD.match(src)
         if m is None:
             continue
         names, binders, ty = m.group(1).split(), m.group(2).strip(), m.group(3)

@@ -118,7 +118,7 @@ def test_config_validation_says_what_to_change():
 
 field_names = st.from_regex(r"[a-z][a-z_']{0,8}", fullmatch=True).filter(lambda s: s not in ("where", "by", "fun", "mk"))
 field_types = st.sampled_from(["α", "α → α → α", "∀ a b : α, op a b = op b a", "Nat", "x ≤ y", "List (α × β)",
-                               "∀ a : α,\n    op a a = a"])
+                               "∀ a : α,\n    op a a = a", "op (op a b) c = op a (op b c)"])
 
 
 @given(fields=st.lists(st.tuples(field_names, field_types, st.booleans(), st.booleans()), min_size=1, max_size=6,
@@ -133,7 +133,8 @@ def test_structure_fields_roundtrip(fields, kind, ctor, same_line):
     for i, (name, ty, doc, default) in enumerate(fields):
         if doc:
             lines.append("  /-- a law, with `:=` and `where` in its doc -/")
-        lines.append(f"  {name} : {ty}" + (" := by exact sorry" if default else ""))
+        field = f"{name} : {ty}" + (" := by exact sorry" if default else "")
+        lines.append(f"  ({field})" if i % 3 == 2 and "\n" not in ty else f"  {field}")  # binder style too
     head = f"namespace N\n{kind} S (α β : Type) where"
     if ctor:
         head += " mk ::" if same_line else "\n  mk ::"
