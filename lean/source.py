@@ -251,7 +251,7 @@ def structure_fields(text: str, decl: Declaration) -> list[tuple[str, str]]:
     with, through a local `G : Group' α` (`rw [G.mul_assoc]`), just like a theorem."""
     if decl.kind not in STRUCTURE_KEYWORDS or not decl.full_name:
         return []
-    masked = _mask(text)[decl.keyword_start:decl.end]
+    masked = _mask(text[decl.keyword_start:decl.end])  # no comment or string is open at a keyword
     body = re.search(r"(?<![\w'.])where(?![\w'])", masked)
     if body is None:
         return []
