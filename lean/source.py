@@ -138,7 +138,9 @@ def parse_header(text: str) -> Header:
     return Header(is_module, tuple(imports), end)
 
 
-def _top_level_assign(masked: str, start: int, end: int) -> int | None:
+def _top_level_assign(masked: str, start: int, end: int, equations: bool = True) -> int | None:
+    """Offset of the first `:=` outside brackets in masked[start:end]. With `equations`, a `|` at the
+    top level first means pattern-matching equations, and there is no such `:=` (None)."""
     depth = 0
     i = start
     while i < end - 1:
@@ -149,7 +151,7 @@ def _top_level_assign(masked: str, start: int, end: int) -> int | None:
             depth -= 1
         elif c == ":" and masked[i + 1] == "=" and depth == 0:
             return i
-        elif c == "|" and depth == 0 and (i == 0 or masked[i - 1] in " \n"):
+        elif equations and c == "|" and depth == 0 and (i == 0 or masked[i - 1] in " \n"):
             return None  # equation-compiler style
         i += 1
     return None
@@ -276,13 +278,7 @@ def structure_fields(text: str, decl: Declaration) -> list[tuple[str, str]]:
         if m is None:
             continue
         names, binders, ty = m.group(1).split(), m.group(2).strip(), m.group(3)
-        depth, cut = 0, len(ty)
-        for i, c in enumerate(ty):  # a default value (`:= …`) is not part of the type
-            depth += c in "([{⟨"
-            depth -= c in ")]}⟩"
-            if depth == 0 and ty.startswith(":=", i):
-                cut = i
-                break
+        cut = _top_level_assign(ty, 0, len(ty), equations=False)  # a default value (`:= …`) is not part of the type
         ty = " ".join(ty[:cut].split())
         if binders:
             ty = f"∀ {binders}, {ty}"
