@@ -265,7 +265,9 @@ def structure_fields(text: str, decl: Declaration) -> list[tuple[str, str]]:
     for l in lines:
         if not l.strip():
             continue
-        if len(l) - len(l.lstrip()) <= indent:
+        # after a field on the `where` line, a line that continues its type may be the least indented
+        starts = len(l) - len(l.lstrip()) <= indent and (not first.strip() or _FIELD.match(l.strip().lstrip("(")))
+        if starts:
             fields.append([l.strip()])
         elif fields:
             fields[-1].append(l.strip())
