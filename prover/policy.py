@@ -178,7 +178,10 @@ _PRIOR: dict[str, float] = {
     "induction_split": math.log(0.065),
     "cases_simp": math.log(0.03),
     "cases2_simp": math.log(0.05),
+    "split": math.log(0.05),  # the target branches (`if`/`match`): one goal per branch
+    "split_simp": math.log(0.08),
 }
+_BRANCHES = re.compile(r"\bif\b.*\bthen\b|\bmatch\b")
 
 _IDENT = re.compile(r"^[^\W\d][\w'.!?]*$")
 # Types whose hypotheses are data (induction targets) rather than propositions.
@@ -229,7 +232,11 @@ def _is_universe(ty: str) -> bool:
 
 
 def _is_data_type(ty: str) -> bool:
-    """Heuristic: an inductive-looking type (Nat, List α, a user structure), not a proposition."""
+    """Heuristic: an inductive-looking type (Nat, List α, a user structure), not a proposition.
+
+    A function (`P : Nat → Prop`, `f : α → β`) is not: `induction P` fails in Lean, a wasted slot."""
+    if "→" in re.sub(r"\([^()]*\)", "", ty):  # an arrow outside parentheses: `Nat → Prop`, not `List (α → β)`
+        return False
     head = ty.split()[0] if ty.split() else ""
     return head in _INDUCTIVE_HEADS or (not _PROP_MARKERS.search(ty) and head[:1].isupper() and not _is_universe(ty))
 
@@ -259,6 +266,7 @@ class PortfolioPolicy:
     def candidates(self, state: str, premises: Sequence[str] = ()) -> Candidates:
         """All candidates for `state` with prior scores (unsorted, may contain duplicates)."""
         goals = parse_goals(state)
+        branches = bool(goals) and bool(_BRANCHES.search(goals[0].target))
         cands: list[tuple[str, float]] = [
             (t, _PRIOR[t]) for t in ("rfl", "decide", "omega", "simp", "simp_all", "grind")
         ]
@@ -278,8 +286,8 @@ class PortfolioPolicy:
                 if len(names) > 1:
                     cands.append((f"intro {names[0]}", _PRIOR["intro"] - 1.0))
                 cands.append(("intros", _PRIOR["intros"]))
-            # `P : Prop` makes `hp : P` a fact, not data to induct on
-            prop_vars = {n for names, ty in g.hypotheses if ty == "Prop" for n in names}
+            # `P : Prop` makes `hp : P` a fact, not data to induct on, and `P : Nat → Prop` makes `hx : P x` one
+            prop_vars = {n for names, ty in g.hypotheses if ty == "Prop" or ty.endswith("→ Prop") for n in names}
             for rank, (names, ty) in enumerate(reversed(g.hypotheses)):
                 is_data = _is_data_type(ty) and ty.split()[0] not in prop_vars
                 # later hypotheses are usually the relevant ones: small bonus by recency
@@ -296,6 +304,8 @@ class PortfolioPolicy:
                         cands.append((f"simp [{n}]", _PRIOR["simp_hyp"] + bonus))
                         if re.search(r"[∧∨∃↔]", ty):
                             cands.append((f"cases {n}", _PRIOR["cases_prop"] + bonus))
+            if branches:
+                cands += [("split", _PRIOR["split"]), ("split <;> simp_all", _PRIOR["split_simp"] - 0.5)]
         clean = [p.strip() for p in list(premises)[: self.max_premises] if p.strip() and not any(c.isspace() for c in p.strip())]
         if clean:
             # the first premises are usually the definitions the goal mentions, then the lemmas about what
@@ -305,6 +315,8 @@ class PortfolioPolicy:
                       (f"simp_all [{lemmas}]", _PRIOR["premise_simp_all"]),
                       (f"simp [{lemmas}] <;> omega", _PRIOR["premise_simp_all"] - 0.5),
                       (f"unfold {clean[0]}", _PRIOR["premise_unfold"])]
+            if branches:
+                cands.append((f"split <;> simp_all [{lemmas}]", _PRIOR["split_simp"]))
             if goals:
                 # data variables the target mentions are what a structural proof splits on
                 in_target = set(re.findall(r"[\w'.]+", goals[0].target))

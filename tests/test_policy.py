@@ -124,6 +124,31 @@ def test_portfolio_splits_on_target_variables_with_the_premise_set():
     assert "simp [Dev.eval, Dev.mkPlus]" in dict(small)
 
 
+def test_portfolio_does_not_induct_on_functions_or_on_proofs_of_predicates():
+    """`P : Nat → Prop` is a function and `hx : P x` a proof: `induction P` / `induction hx` only fail in
+    Lean, and they used to take two of the first eight slots of `forallT_insert`."""
+    state = "P : Nat → Prop\nx : Nat\nt : Tree Nat\nhx : P x\nfs : List (Nat → Nat)\n⊢ ForallT P (insert x t)"
+    (every,) = PortfolioPolicy().generate([state], 200)
+    tactics = [t for t, _ in every]
+    assert "induction t" in tactics and "induction x" in tactics
+    assert "induction fs" in tactics  # a list of functions is still data
+    for bad in ("induction P", "cases P", "induction hx", "cases hx"):
+        assert bad not in tactics, bad
+
+
+def test_portfolio_splits_a_branching_target():
+    """An `if`/`match` left in the target after unfolding is split, with the premise set in every branch."""
+    prem = ["Dev.insert", "Dev.ForallT"]
+    state = "x v : Nat\nl r : Tree Nat\n⊢ ForallT P (if x < v then (insert x l).node v r else l.node v r)"
+    (every,) = PortfolioPolicy().generate([state], 200, [prem])
+    every = dict(every)
+    assert "split" in every and "split <;> simp_all [Dev.insert, Dev.ForallT]" in every
+    (top,) = PortfolioPolicy().generate([state], 8, [prem])
+    assert "split <;> simp_all [Dev.insert, Dev.ForallT]" in dict(top)
+    (plain,) = PortfolioPolicy().generate(["x v : Nat\n⊢ x + v = v + x"], 200, [prem])
+    assert not any(t.startswith("split") for t, _ in plain)
+
+
 @settings(max_examples=60)
 @given(st.text(max_size=200), st.lists(st.text(max_size=20), max_size=3))
 def test_portfolio_never_gives_up(state, premises):
