@@ -2,6 +2,7 @@
 
     python benchmarks/search.py [--budget 10] [--limit N] [--model CKPT | --trace TRACE.jsonl] [--train-steps 300]
                                 [--policies portfolio,memory,portfolio+memory,model,mixture] [--frozen-memory]
+                                [--files SUBSTR] [--samples 8] [--widths 8,32]
 
 Without `--model`, a from-scratch transformer is trained on the traced human proofs of the seen split
 (`--trace`, default data/trace.jsonl from `curriculum trace . --out data/trace.jsonl`; rows of target theorems are dropped).
@@ -46,7 +47,7 @@ def train_model(examples: list, steps: int, out: Path, trace: Path) -> Transform
 
 
 def run_policy(name: str, policy, project: Path, limit: int | None, budget: float, server: LeanServer,
-               learn=None, files: str = "", samples: int = 8) -> dict:
+               learn=None, files: str = "", samples: int = 8, max_samples: int = 32) -> dict:
     results, n = [], 0
     for f in project_files(project):
         if files and files not in str(f.relative_to(project)):
@@ -57,7 +58,8 @@ def run_policy(name: str, policy, project: Path, limit: int | None, budget: floa
         if not targets:
             continue
         n += len(targets)
-        rep = attack_file(f, targets, policy, search_config=SearchConfig(time_budget=budget, max_expansions=10_000, num_samples=samples),
+        rep = attack_file(f, targets, policy, search_config=SearchConfig(time_budget=budget, max_expansions=10_000, num_samples=samples,
+                                                                            max_samples=max_samples),
                           server=server, num_workers=server.capacity, write=False, premises_for_file=premise_provider(f),
                           on_result=lambda r: (learn(r) if learn else None, print(
                               f"[{name}] {r.theorem}: {'proved' if r.proved else 'failed'} {r.wall_s:.1f}s", file=sys.stderr, flush=True)))
@@ -73,6 +75,9 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N targets (dependency order)")
     ap.add_argument("--files", default="", help="only files whose path (in the project) contains this, e.g. Algebra")
     ap.add_argument("--samples", type=int, default=8, help="tactics asked of the policy per state")
+    ap.add_argument("--widths", default="32", help="tactics asked per state, the rest beyond --samples kept in reserve "
+                    "for when the search runs dry (SearchConfig.max_samples); several, comma-separated, run every policy "
+                    "at each (arms named policy@width); --samples turns the reserve off")
     ap.add_argument("--model", type=Path)
     ap.add_argument("--trace", type=Path, default=Path("data/trace.jsonl"))
     ap.add_argument("--train-steps", type=int, default=300)
@@ -106,19 +111,22 @@ def main() -> None:
             return learned_mixture(PortfolioPolicy(), memory, model), learn
         sys.exit(f"unknown policy {name!r}; choose from portfolio, memory, portfolio+memory, model, mixture")
     server = LeanServer(LeanConfig())
-    out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit, "files": args.files, "samples": args.samples}
+    widths = [int(w) for w in args.widths.split(",")]
+    out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit, "files": args.files, "samples": args.samples,
+                 "widths": widths}
+    arms = [(name, w, name if len(widths) == 1 else f"{name}@{w}") for name in names for w in widths]
     try:
-        for name in names:
+        for name, width, label in arms:
             t0 = time.time()
             policy, learn = arm(name)
-            out[name] = run_policy(name, policy, project, args.limit, args.budget, server, learn, args.files, args.samples)
-            out[name]["wall_s"] = round(time.time() - t0, 1)
+            out[label] = run_policy(label, policy, project, args.limit, args.budget, server, learn, args.files, args.samples, width)
+            out[label]["wall_s"] = round(time.time() - t0, 1)
     finally:
         server.close()
-    base = out.get("portfolio", {}).get("proved")
-    for name in names:
-        if name != "portfolio" and name in out and base:
-            out[f"{name}_over_portfolio"] = round(out[name]["proved"] / base, 3)
+    for _, width, label in arms:
+        base = out.get("portfolio" if len(widths) == 1 else f"portfolio@{width}", {}).get("proved")
+        if not label.startswith("portfolio@") and label != "portfolio" and label in out and base:
+            out[f"{label}_over_portfolio"] = round(out[label]["proved"] / base, 3)
     print(json.dumps(out, indent=1))
 
 

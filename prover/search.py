@@ -4,7 +4,9 @@ Each iteration pops the `batch_size` most promising open states, asks the policy
 them in ONE `generate` call, and runs the resulting tactics across the Dojos in parallel (one thread per
 Dojo; the GIL is released while Lean works), each state's tactics as one `run_tacs` batch (one Lean
 round trip). Priority is cumulative log-probability.
-States are deduplicated by `TacticState.key`, so no proof state is ever expanded twice. Every edge is
+States are deduplicated by `TacticState.key`, so no proof state is ever expanded twice. A search whose
+open states are all expanded with time left is not over: each expanded state is widened once, to the
+policy's `max_samples` best ideas, and the ones not yet run are tried best first. Every edge is
 recorded for training. A proof is reported only as a `ProofFinished`: the whole theorem as written,
 elaborated and kernel-checked in its file, with its axioms audited by Lean.
 """
@@ -29,6 +31,11 @@ class SearchConfig:
     max_expansions: int = 400  # states expanded per theorem
     num_samples: int = 8  # tactics asked of the policy per state
     batch_size: int = 4  # states expanded per policy call
+    # a search runs dry (every open state expanded, every tactic failed) long before its time budget when the
+    # policy's first `num_samples` ideas are wrong: then the expanded states are widened, once each, to this
+    # many (the policy's next ideas, best first by cumulative log-probability); at most `num_samples` turns
+    # widening off
+    max_samples: int = 32
     max_depth: int = 40
     # Lean must not wait on a slow model: once the policy has taken this share of the search's wall
     # time, a policy with a cheap fallback (`MixturePolicy.cheap()`) answers with that instead
@@ -44,7 +51,7 @@ class SearchConfig:
             raise ValueError(f"overrun must be > 0 seconds, got {self.overrun}")
         if not 0 < self.max_model_share <= 1:
             raise ValueError(f"max_model_share must be in (0, 1], got {self.max_model_share}; 1 never skips the model")
-        for name in ("max_expansions", "num_samples", "batch_size", "max_depth"):
+        for name in ("max_expansions", "num_samples", "max_samples", "batch_size", "max_depth"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
 
@@ -114,28 +121,50 @@ class BestFirstSearch:
         model_s = lean_s = 0.0
         expansions = 0
         stop = "queue exhausted"
+        # widening: once no open state is left, the expanded states' next ideas, best first
+        unwidened: list[tuple[_Node, set[str]]] = []  # expanded nodes and the tactics already run on them
+        reserve: list[tuple[float, int, _Node, str, float]] = []
         pool = ThreadPoolExecutor(max_workers=len(dojos)) if len(dojos) > 1 else None
         cheap = self.policy.cheap() if hasattr(self.policy, "cheap") else None
+
+        def ask(nodes: list[_Node], k: int) -> list:
+            nonlocal model_s
+            t0 = time.time()
+            prem = [self.premises_for(n.state.pp) for n in nodes] if self.premises_for else None
+            over = model_s > cfg.max_model_share * (time.time() - t_start)
+            policy = cheap if (over and cheap is not None) else self.policy
+            out = policy.generate([n.state.pp for n in nodes], k, prem)
+            model_s += time.time() - t0
+            return out
+
         try:
-            while queue:
+            while queue or reserve or unwidened:
                 if time.time() >= deadline:
                     stop = "time budget"
                     break
-                if expansions >= cfg.max_expansions:
+                if queue and expansions >= cfg.max_expansions:
                     stop = "expansion budget"
                     break
-                batch = [heapq.heappop(queue) for _ in range(min(cfg.batch_size, len(queue), cfg.max_expansions - expansions))]
-                for node in batch:
-                    assert node.state.key not in expanded, "a state was expanded twice"
-                    expanded.add(node.state.key)
-                expansions += len(batch)
-                t0 = time.time()
-                prem = [self.premises_for(n.state.pp) for n in batch] if self.premises_for else None
-                over = model_s > cfg.max_model_share * (time.time() - t_start)
-                policy = cheap if (over and cheap is not None) else self.policy
-                candidates = policy.generate([n.state.pp for n in batch], cfg.num_samples, prem)
-                model_s += time.time() - t0
-                tasks = [(node, tac, lp) for node, cands in zip(batch, candidates) for tac, lp in cands]
+                if queue:
+                    batch = [heapq.heappop(queue) for _ in range(min(cfg.batch_size, len(queue), cfg.max_expansions - expansions))]
+                    for node in batch:
+                        assert node.state.key not in expanded, "a state was expanded twice"
+                        expanded.add(node.state.key)
+                    expansions += len(batch)
+                    tasks = [(node, tac, lp) for node, cands in zip(batch, ask(batch, cfg.num_samples)) for tac, lp in cands]
+                    if cfg.max_samples > cfg.num_samples:
+                        unwidened += [(node, {t for n, t, _ in tasks if n is node}) for node in batch]
+                else:
+                    if not reserve:  # the frontier ran dry with time left: widen every expanded state, once
+                        nodes, unwidened = unwidened, []
+                        for (node, tried), cands in zip(nodes, ask([n for n, _ in nodes], cfg.max_samples)):
+                            for tac, lp in cands:
+                                if tac not in tried:
+                                    heapq.heappush(reserve, (-(node.logprob + lp), next(counter), node, tac, lp))
+                        if not reserve:
+                            continue
+                    drawn = [heapq.heappop(reserve) for _ in range(min(len(reserve), cfg.num_samples * cfg.batch_size))]
+                    tasks = [(node, tac, lp) for _, _, node, tac, lp in drawn]
                 t0 = time.time()
                 results = self._run_all(dojos, tasks, deadline, pool)
                 lean_s += time.time() - t0
@@ -169,7 +198,8 @@ class BestFirstSearch:
 
     def _run_all(self, dojos: Sequence[Dojo], tasks, deadline: float, pool):
         """Run (node, tactic) pairs: a node's tactics go to one Dojo together as one batch (`run_tacs`,
-        one Lean round trip), and nodes are spread round-robin over the Dojos. Combinator tactics
+        one Lean round trip), and nodes are spread round-robin over the Dojos (with fewer nodes than Dojos,
+        a node's tactics are shared out, so no worker idles). Combinator tactics
         (`induction x <;> simp_all [..]`, which can take 10+ s) run as a second batch per node, after
         every node's quick tactics: a batch answers only when its slowest tactic is done, so a quick proof
         would otherwise wait for them, and the search stops at the first proof."""
@@ -178,6 +208,9 @@ class BestFirstSearch:
         for j, (node, _, _) in enumerate(tasks):
             groups.setdefault(id(node), []).append(j)
         order = list(groups.values())
+        if 0 < len(order) < len(dojos):  # fewer states than workers: spread a state's tactics over them all
+            per = -(-len(dojos) // len(order))
+            order = [g[i::per] for g in order for i in range(per) if g[i::per]]
 
         def lane(i: int) -> None:
             d = dojos[i]

@@ -66,6 +66,36 @@ def test_budgets_are_honoured(demo_file, lean_server):
         assert not res.proved and res.wall_s < 1.5 + 25  # one in-flight tactic may finish after the deadline
 
 
+class Ranked:
+    """Nine failing tactics ranked above the one that proves `and_swap`; records the k it is asked for."""
+
+    def __init__(self):
+        self.asked: list[int] = []
+
+    def generate(self, states, k, premises=None):
+        self.asked.append(k)
+        cands = [(f"exact nope{i}", -0.1 * i) for i in range(9)] + [("exact ⟨hq, hp⟩", -2.0)]
+        return [cands[:k] for _ in states]
+
+
+def test_a_search_that_runs_dry_draws_on_the_policys_reserve(demo_file, lean_server):
+    """Once no open state is left, each expanded state is widened once to `max_samples` tactics and those
+    not run yet are tried, best first: a search whose first ideas all fail does not stop with time left."""
+    cfg = dict(time_budget=60, max_expansions=3, num_samples=4, batch_size=4)
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        narrow = BestFirstSearch(Ranked(), SearchConfig(**cfg, max_samples=4)).search([dojo], s0)
+        policy = Ranked()
+        wide = BestFirstSearch(policy, SearchConfig(**cfg, max_samples=12)).search([dojo], s0)
+    assert not narrow.proved and narrow.stop_reason == "queue exhausted", narrow.stop_reason
+    assert [e.tactic for e in narrow.edges] == [f"exact nope{i}" for i in range(4)]
+    assert wide.proved and wide.proof == ["exact ⟨hq, hp⟩"], wide.stop_reason
+    assert wide.expansions == 1 and policy.asked == [4, 12]
+    tried = [e.tactic for e in wide.edges]
+    assert tried[:4] == [f"exact nope{i}" for i in range(4)] and len(set(tried)) == len(tried)  # none ran twice
+    with pytest.raises(ValueError, match="max_samples"):
+        SearchConfig(max_samples=0)
+
+
 class SlowModel:
     """Stands in for a neural policy that is slow on this machine (it proposes nothing useful)."""
 
