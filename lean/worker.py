@@ -268,6 +268,7 @@ class LeanWorker:
         deadline = time.time() + timeout
         pid = self.proc.pid if self.proc else None
         samples: list[tuple[float, float]] = []  # (wall time, process CPU seconds)
+        stalled = None
         with self._cv:
             while id_ not in self._responses:
                 if self.proc is None or self.proc.poll() is not None or self._dead_reason:
@@ -277,35 +278,40 @@ class LeanWorker:
                 if left <= 0:
                     raise DojoTimeoutError(f"Lean did not answer within {timeout:.1f} s")
                 if self.stall_seconds > 0 and pid is not None:
-                    self._check_stall(pid, samples, now)
+                    stalled = self._check_stall(pid, samples, now)
+                    if stalled:
+                        break
                 self._cv.wait(min(left, 0.5))
-            return self._responses.pop(id_)
+            else:
+                return self._responses.pop(id_)
+        # killed outside the lock: reaping may wait up to 10 s, and the reader thread needs the lock meanwhile
+        log.warning("%s; stderr tail: %s", stalled, self.stderr_tail(400))
+        self.kill()
+        raise DojoStallError(stalled)
 
     # below this share of one core over the window, a worker with a request pending counts as stalled:
     # an idle wasm worker polls its thread ports at 3-4% of a core (measured over 10 s), and one at work
     # uses a whole core, or half of one with two workers per core
     STALL_CPU_SHARE = 0.15
 
-    def _check_stall(self, pid: int, samples: list[tuple[float, float]], now: float) -> None:
+    def _check_stall(self, pid: int, samples: list[tuple[float, float]], now: float) -> str | None:
+        """Why the pending request counts as stalled (the process idles with it unanswered), else None."""
         cpu = _cpu_seconds(pid)
         if cpu is None:
-            return
+            return None
         samples.append((now, cpu))
         while len(samples) > 1 and samples[1][0] <= now - self.stall_seconds:
             samples.pop(0)  # keep exactly one sample at or before the window's start
         t0, c0 = samples[0]
         if now - t0 < self.stall_seconds or cpu - c0 > self.STALL_CPU_SHARE * (now - t0):
-            return
+            return None
         threads = _threads(pid)
         if any(state == "D" for _, state, _ in threads):
-            return  # waiting on the disk is not a deadlock
+            return None  # waiting on the disk is not a deadlock
         self.stalls += 1
         summary = ", ".join(f"{n}:{st}:{wc}" for n, st, wc in threads)
-        msg = (f"Lean worker stalled: {cpu - c0:.2f} s of CPU in the last {now - t0:.1f} s with a request pending "
-               f"(threads: {summary}); it was killed and will be replaced")
-        log.warning("%s; stderr tail: %s", msg, self.stderr_tail(400))
-        self.kill()
-        raise DojoStallError(msg)
+        return (f"Lean worker stalled: {cpu - c0:.2f} s of CPU in the last {now - t0:.1f} s with a request pending "
+                f"(threads: {summary}); it was killed and will be replaced")
 
     # ---- document ------------------------------------------------------------------------------
     @property
