@@ -176,6 +176,7 @@ _PRIOR: dict[str, float] = {
     "premise_unfold": math.log(0.02),
     "induction_simp": math.log(0.09),
     "induction_split": math.log(0.065),
+    "induction_plain": math.log(0.03),  # without generalizing, when the generalized one is offered too
     "cases_simp": math.log(0.03),
     "cases2_simp": math.log(0.05),
     "split": math.log(0.05),  # the target branches (`if`/`match`): one goal per branch
@@ -322,9 +323,16 @@ class PortfolioPolicy:
                 in_target = set(re.findall(r"[\w'.]+", goals[0].target))
                 data = [n for names, ty in goals[0].hypotheses for n in names
                         if _IDENT.match(n) and _is_data_type(ty) and not n.startswith("inst")]
-                for n in data:
+                for i, n in enumerate(data):
                     bonus = 0.0 if n in in_target else -1.0
-                    cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"] + bonus))
+                    # a function with an accumulator (`exec env p s` runs `p` from stack `s`) needs its
+                    # induction hypothesis for every accumulator: generalize the later variables the target
+                    # uses (a more general hypothesis, which simp_all uses where it would use the plain one)
+                    later = [m for m in data[i + 1:] if m in in_target]
+                    gen = f" generalizing {' '.join(later)}" if later and n in in_target else ""
+                    cands.append((f"induction {n}{gen} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"] + bonus))
+                    if gen:
+                        cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_plain"]))
                     cands.append((f"cases {n} <;> simp_all [{lemmas}]", _PRIOR["cases_simp"] + bonus))
                 targeted = [n for n in data if n in in_target]
                 if targeted:

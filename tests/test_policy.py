@@ -110,14 +110,14 @@ def test_portfolio_splits_on_target_variables_with_the_premise_set():
     state = "env : Nat\na b : Expr\nn : Nat\n⊢ eval (mkPlus a b) = eval a + eval b"
     (top,) = p.generate([state], 8, [prem])
     tactics = [t for t, _ in top]
-    assert "induction a <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]" in tactics
+    assert "induction a generalizing b <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]" in tactics
     (every,) = p.generate([state], 200, [prem])
     every = dict(every)
     both = "cases a <;> cases b <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]"
     assert both in every
     # a variable the target does not mention is a worse thing to split on
     assert every["induction n <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]"] < \
-        every["induction a <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]"]
+        every["induction b <;> simp_all [Dev.eval, Dev.mkPlus, Dev.mem_append, Dev.mem_cons]"]
     assert not any("cases env <;> cases" in t for t in every)
     # the premise set holds at most simp_set names
     (small,) = PortfolioPolicy(simp_set=2).generate([state], 200, [prem])
@@ -134,6 +134,18 @@ def test_portfolio_does_not_induct_on_functions_or_on_proofs_of_predicates():
     assert "induction fs" in tactics  # a list of functions is still data
     for bad in ("induction P", "cases P", "induction hx", "cases hx"):
         assert bad not in tactics, bad
+
+
+def test_portfolio_generalizes_accumulators_in_an_induction():
+    """`exec env (append p q) s` needs `induction p generalizing q s`: the hypothesis for the tail must hold
+    for the stack the head leaves, not only for `s`."""
+    prem = ["Dev.exec", "Dev.append"]
+    state = "p q : MyList Instr\ns : MyList Nat\n⊢ exec (append p q) s = exec q (exec p s)"
+    (every,) = PortfolioPolicy().generate([state], 200, [prem])
+    tactics = [t for t, _ in every]
+    assert "induction p generalizing q s <;> simp_all [Dev.exec, Dev.append]" in tactics[:8]
+    assert "induction p <;> simp_all [Dev.exec, Dev.append]" in tactics  # still offered, lower
+    assert not any(t.startswith("induction s generalizing") for t in tactics)  # nothing after it to generalize
 
 
 def test_portfolio_splits_a_branching_target():
