@@ -1,6 +1,6 @@
 """Learning vs a frozen policy over the bundled development's open view, at equal search compute.
 
-    python benchmarks/continual.py [--rounds 3] [--budget 8] [--time-limit 0] [--human-data runs/trace_seen.jsonl]
+    python benchmarks/continual.py [--rounds 3] [--budget 8] [--time-limit 0] [--human-data data/trace.jsonl] [--memory]
 
 Both runs get the same rounds, per-theorem budgets and Lean workers; the learning run additionally trains
 between rounds (its training time is reported, not hidden). Prints the proved counts, their ratio,
@@ -26,7 +26,8 @@ def run(learning: bool, args, work: Path) -> list[dict]:
     project = materialize_bundled_open_view(work / name / "project")
     cfg = CurriculumConfig(rounds=args.rounds, budget=args.budget, time_limit=args.time_limit, learning=learning,
                            out=str(work / name), human_data=str(args.human_data) if args.human_data else None,
-                           train_steps=args.train_steps, device="cpu", forgetting_sample=args.forgetting_sample)
+                           train_steps=args.train_steps, device="cpu", forgetting_sample=args.forgetting_sample,
+                           memory=args.memory)
     m = Manager(project, cfg)
     try:
         return [x.to_json() for x in m.run(lambda r: print(f"[{name}] {json.dumps(r.to_json())}", file=sys.stderr, flush=True))]
@@ -42,6 +43,8 @@ def main() -> None:
     ap.add_argument("--train-steps", type=int, default=100)
     ap.add_argument("--forgetting-sample", type=int, default=5)
     ap.add_argument("--human-data", type=Path)
+    ap.add_argument("--memory", action="store_true", help="the learning run's policy includes the tactic memory "
+                    "(CurriculumConfig.memory); without it, and with the trained model gated out, both runs search alike")
     ap.add_argument("--out", type=Path)
     args = ap.parse_args()
     work = args.out or Path(tempfile.mkdtemp(prefix="continual-"))
@@ -52,7 +55,7 @@ def main() -> None:
     pf, pl = frozen[-1]["proved_total"] if frozen else 0, learned[-1]["proved_total"] if learned else 0
     png = learning_curve(work / "learning" / "metrics.jsonl", work / "learning_curve.png", work / "frozen" / "metrics.jsonl")
     print(json.dumps({
-        "rounds": args.rounds, "budget_s": args.budget,
+        "rounds": args.rounds, "budget_s": args.budget, "memory": args.memory,
         "proved_learning": pl, "proved_frozen": pf, "ratio": round(pl / pf, 3) if pf else None,
         "forgetting_by_round": [r["forgetting"] for r in learned],
         "round_wall_s_learning": [r["wall_s"] for r in learned], "round_wall_s_frozen": [r["wall_s"] for r in frozen],
