@@ -47,7 +47,7 @@ def train_model(examples: list, steps: int, out: Path, trace: Path) -> Transform
 
 
 def run_policy(name: str, policy, project: Path, limit: int | None, budget: float, server: LeanServer,
-               learn=None, files: str = "", samples: int = 8, max_samples: int = 32) -> dict:
+               learn=None, files: str = "", samples: int = 8, max_samples: int = SearchConfig.max_samples) -> dict:
     results, n = [], 0
     for f in project_files(project):
         if files and files not in str(f.relative_to(project)):
@@ -75,9 +75,10 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None, help="only the first N targets (dependency order)")
     ap.add_argument("--files", default="", help="only files whose path (in the project) contains this, e.g. Algebra")
     ap.add_argument("--samples", type=int, default=8, help="tactics asked of the policy per state")
-    ap.add_argument("--widths", default="32", help="tactics asked per state, the rest beyond --samples kept in reserve "
-                    "for when the search runs dry (SearchConfig.max_samples); several, comma-separated, run every policy "
-                    "at each (arms named policy@width); --samples turns the reserve off")
+    ap.add_argument("--widths", default=str(SearchConfig.max_samples),
+                    help="tactics each expanded state is widened to once the search runs dry (SearchConfig.max_samples); "
+                    "several, comma-separated, run every policy at each (arms named policy@width); "
+                    "the value of --samples turns widening off")
     ap.add_argument("--model", type=Path)
     ap.add_argument("--trace", type=Path, default=Path("data/trace.jsonl"))
     ap.add_argument("--train-steps", type=int, default=300)
@@ -114,18 +115,18 @@ def main() -> None:
     widths = [int(w) for w in args.widths.split(",")]
     out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit, "files": args.files, "samples": args.samples,
                  "widths": widths}
-    arms = [(name, w, name if len(widths) == 1 else f"{name}@{w}") for name in names for w in widths]
+    labels = {(name, w): name if len(widths) == 1 else f"{name}@{w}" for name in names for w in widths}
     try:
-        for name, width, label in arms:
+        for (name, width), label in labels.items():
             t0 = time.time()
             policy, learn = arm(name)
             out[label] = run_policy(label, policy, project, args.limit, args.budget, server, learn, args.files, args.samples, width)
             out[label]["wall_s"] = round(time.time() - t0, 1)
     finally:
         server.close()
-    for _, width, label in arms:
-        base = out.get("portfolio" if len(widths) == 1 else f"portfolio@{width}", {}).get("proved")
-        if not label.startswith("portfolio@") and label != "portfolio" and label in out and base:
+    for (name, width), label in labels.items():
+        base = out.get(labels.get(("portfolio", width)), {}).get("proved")
+        if name != "portfolio" and base:
             out[f"{label}_over_portfolio"] = round(out[label]["proved"] / base, 3)
     print(json.dumps(out, indent=1))
 
