@@ -45,7 +45,7 @@ class _Doc:
     """The document for one theorem, and where things are in it."""
 
     header: str  # import block (+ `import Lean`)
-    before: str  # header + file text up to the theorem
+    before: str  # header + the audit command's elaborator (`leanmeta.AUDIT_ELAB`) + file text up to the theorem
     head: str  # `set_option … in` + theorem statement up to `:=`
     decl: Declaration
     theorem_line: int  # 0-based line of the `set_option … in` that opens the theorem
@@ -259,7 +259,7 @@ class Dojo:
     # ---- documents -----------------------------------------------------------------------------
     def _make_doc(self, text: str, decl: Declaration) -> _Doc:
         header, body_start = document_header(text)
-        before = header + text[body_start:decl.start]
+        before = header + leanmeta.AUDIT_ELAB + text[body_start:decl.start]
         if not before.endswith("\n"):
             before += "\n"
         self._line_shift = before.count("\n") - text[:decl.start].count("\n")

@@ -111,6 +111,17 @@ partial def depsLines (env : Environment) : List Name → String
   | [] => ""
   | c :: cs => String.append (depsLine env c) (depsLines env cs)
 
+def resolve (env : Environment) (n : Name) : Name :=
+  if env.contains n then n else mkPrivateName env n
+
+partial def resolveAll (env : Environment) (xs : Array Syntax) (i : Nat) (acc : List Name) : List Name :=
+  if h : i < xs.size then resolveAll env xs (i + 1) (resolve env xs[i].getId :: acc) else acc
+
+def auditLine (env : Environment) (c : Name) (stops : Array Syntax) : String :=
+  let r := resolve env c
+  if env.contains r then axiomsLine env r (resolveAll env stops 0 [])
+  else String.append "LA-MISSING " (nameStr c)
+
 end {NAMESPACE}
 """
 
@@ -180,9 +191,24 @@ def _print_command(expr: str) -> str:
     return f"#eval show Lean.Elab.Command.CommandElabM Unit from do IO.println ({expr})\n"
 
 
+AUDIT_SYNTAX = "#lean_agent_axioms"
+
+# The audit as a command of the document. An `#eval` compiles a fresh auxiliary definition each time
+# (~60 ms of a ~100 ms audit in the embedded Lean); this elaborator is compiled once, where the document
+# defines it (after the imports, so it is reused across theorems and steps), and then costs ~20 ms a call.
+# It must live in the document: a compiled `CommandElabM` helper crashes this Lean's interpreter when
+# imported. Names resolve in the helper (`resolve`): a file's own declarations carry private names here.
+AUDIT_ELAB = (
+    "open Lean Elab Command in\n"
+    f"elab \"{AUDIT_SYNTAX} \" c:ident stops:ident* : command => do\n"
+    f"  IO.println ({NAMESPACE}.auditLine (← getEnv) c.getId stops.raw)\n"
+)
+
+
 def axioms_command(full_name: str, stop: tuple[str, ...] = ()) -> str:
-    stops = ", ".join(f"``{s}" for s in stop)
-    return _print_command(f"{NAMESPACE}.axiomsLine (← Lean.getEnv) ``{full_name} [{stops}]")
+    """The `LA-AXIOMS` report of `full_name`; needs `AUDIT_ELAB` earlier in the document. A name that does
+    not resolve prints `LA-MISSING`, never an empty (acceptable) report."""
+    return f"{AUDIT_SYNTAX} {' '.join((full_name, *stop))}\n"
 
 
 def deps_command(full_names) -> str:

@@ -183,6 +183,20 @@ def test_audit_after_nested_scopes_and_clashing_opens(tmp_path, lean_server):
             assert isinstance(dojo.check_proof(["sorry"]), ProofGivenUp)
 
 
+def test_audit_of_a_name_that_does_not_resolve_reports_missing_not_clean(demo_file, lean_server):
+    """The audit command resolves names itself (a file's own declarations are private here). A name it
+    cannot find must print `LA-MISSING`, never an empty list of leaves, which would pass as clean."""
+    from lean import leanmeta
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        proof = ("constructor", "exact hq", "exact hp")
+        for name, found in (("and_swap", True), ("and_swap_nowhere", False)):
+            elab = dojo._elaborate(proof, check=dojo._doc.decl.closing_commands() + leanmeta.axioms_command(name))
+            infos = "\n".join(d.message for d in elab.diagnostics if not d.is_error)
+            reports = leanmeta.parse_report("LA-AXIOMS", infos)
+            assert (list(reports) == ["and_swap"]) is found, infos
+            assert ("LA-MISSING and_swap_nowhere" in infos) is not found, infos
+
+
 def test_run_tacs_matches_run_tac_one_by_one(demo_file, lean_server):
     """The batched path (one edit, a copy of the theorem per tactic) gives what run_tac gives."""
     tactics = ["intro hpq hq' hp'", "exact 1", "sorry", "intro h", "native_decide", "skip", "intro a b c",
