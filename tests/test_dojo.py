@@ -46,6 +46,21 @@ def test_multi_line_tactic_and_given_up(demo_file, lean_server):
         assert isinstance(r, ProofFinished)
 
 
+def test_separators_and_incomplete_tactics(demo_file, lean_server):
+    """Documents close every tactic with `;` (so Lean reuses the previous step's elaboration). That must
+    not change what a tactic means: one that already ends in `;` or in a comment still works, and an
+    incomplete one (`try`, `constructor <;>`) is still an error, not a no-op that the separator completes."""
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (dojo, s0):
+        s1 = dojo.run_tac(s0, "constructor;")
+        assert isinstance(s1, TacticState) and s1.num_goals == 2
+        s2 = dojo.run_tac(s1, "exact hq -- the left conjunct")
+        assert isinstance(s2, TacticState) and s2.pp.endswith("⊢ p")
+        assert isinstance(dojo.run_tac(s2, "exact hp"), ProofFinished)
+        for incomplete in ("try", "constructor <;>", "all_goals", "·"):
+            assert isinstance(dojo.run_tac(s0, incomplete), LeanError), incomplete
+        assert isinstance(dojo.run_tac(s0, "constructor <;> assumption"), ProofFinished)
+
+
 def test_state_moves_between_dojos_of_same_theorem(demo_file, lean_server):
     with Dojo(Theorem(demo_file, "and_imp_comm"), server=lean_server) as (d1, s0):
         s1 = d1.run_tac(s0, "intro h hq hp")
