@@ -101,8 +101,9 @@ class LeanError:
 
 @dataclass(frozen=True)
 class NotAudited(LeanError):
-    """A tactic that also finished the proof, left unaudited because an earlier tactic of the same
-    `run_tacs(..., first_proof=True)` batch already gave an audited proof. It is no proof: search drops it."""
+    """A tactic of a `run_tacs(..., first_proof=True)` call left unaudited (it also finished the proof) or,
+    away from the initial state, not run, because an earlier tactic of the call already gave an audited
+    proof. It is no proof: search drops it."""
 
 
 @dataclass(frozen=True)

@@ -247,3 +247,13 @@ def test_run_tacs_first_proof_audits_one_finisher(demo_file, lean_server):
         assert all(isinstance(r, NotAudited) and "'exact ⟨hq, hp⟩'" in r.error
                    for r in first[2:]), first
         assert dojo.stats["audit_s"] > audits  # the one finisher was audited
+        # away from the initial state each tactic is its own edit (reusing the state's elaboration), and the
+        # tactics after the first proof are not run at all
+        s1 = dojo.run_tac(s0, "constructor")
+        batches = dojo.stats.get("batches", 0)
+        later = dojo.run_tacs(s1, ["exact hp", "all_goals assumption", "exact hq", "all_goals assumption"], first_proof=True)
+        assert dojo.stats.get("batches", 0) == batches
+        assert type(later[0]) is LeanError and isinstance(later[1], ProofFinished), later
+        assert all(isinstance(r, NotAudited) and r.error.startswith("not run") for r in later[2:]), later
+        every = dojo.run_tacs(s1, ["exact hp", "all_goals assumption", "exact hq"])
+        assert [type(r) for r in every] == [LeanError, ProofFinished, TacticState], every
