@@ -132,6 +132,11 @@ def document_header(text: str) -> tuple[str, int]:
     header = text[:hdr.end]
     if header and not header.endswith("\n"):
         header += "\n"
+    if hdr.is_module:
+        # the audit's elaborator (`leanmeta.AUDIT_ELAB`) must be public in a module, and so must what its
+        # type and body name; a second import of Lean is allowed, and theorem proofs are private either way
+        header += f"public import Lean\npublic {leanmeta.IMPORT_LINE}"
+        return header, hdr.end
     if "Lean" not in hdr.imports:
         header += "import Lean\n"
     if leanmeta.MODULE not in hdr.imports:

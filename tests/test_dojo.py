@@ -212,6 +212,21 @@ def test_audit_of_a_name_that_does_not_resolve_reports_missing_not_clean(demo_fi
             assert ("LA-MISSING and_swap_nowhere" in infos) is not found, infos
 
 
+def test_module_files_are_audited(tmp_path, lean_server):
+    """A `module` file (Lean's module system, as the bundled development is written) needs public imports
+    for the audit's elaborator; with or without its own `import Lean`, a proof is audited and accepted,
+    and one that leans on a `sorry`'d lemma is not."""
+    for i, own in enumerate(("", "import Lean\n", "public import Lean\n")):
+        f = tmp_path / f"Mod{i}.lean"
+        f.write_text(f"module\n{own}@[expose] public section\n\nnamespace Foo\n"
+                     "theorem gap (a : Nat) : a * 0 = 0 := by\n  sorry\n\n"
+                     "theorem comm (a b : Nat) : a + b = b + a := by\n  sorry\nend Foo\n")
+        with Dojo(Theorem(f, "Foo.comm"), server=lean_server) as (dojo, s0):
+            assert isinstance(dojo.run_tac(s0, "omega"), ProofFinished), own
+            bad = dojo.run_tac(s0, "exact (fun _ => Nat.add_comm a b) (Foo.gap a)")
+            assert isinstance(bad, LeanError) and "sorryAx" in bad.error, (own, bad)
+
+
 def test_run_tacs_matches_run_tac_one_by_one(demo_file, lean_server):
     """The batched path (one edit, a copy of the theorem per tactic) gives what run_tac gives."""
     tactics = ["intro hpq hq' hp'", "exact 1", "sorry", "intro h", "native_decide", "skip", "intro a b c",
