@@ -127,10 +127,17 @@ class BestFirstSearch:
         pool = ThreadPoolExecutor(max_workers=len(dojos)) if len(dojos) > 1 else None
         cheap = self.policy.cheap() if hasattr(self.policy, "cheap") else None
 
+        hints: dict[str, list[str]] = {}  # premises per state: a widened state is asked a second time
+
+        def premises(pp: str) -> list[str]:
+            if pp not in hints:
+                hints[pp] = self.premises_for(pp)
+            return hints[pp]
+
         def ask(nodes: list[_Node], k: int) -> list:
             nonlocal model_s
             t0 = time.time()
-            prem = [self.premises_for(n.state.pp) for n in nodes] if self.premises_for else None
+            prem = [premises(n.state.pp) for n in nodes] if self.premises_for else None
             over = model_s > cfg.max_model_share * (time.time() - t_start)
             policy = cheap if (over and cheap is not None) else self.policy
             out = policy.generate([n.state.pp for n in nodes], k, prem)
