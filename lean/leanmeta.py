@@ -112,7 +112,8 @@ partial def depsLines (env : Environment) : List Name → String
   | c :: cs => String.append (depsLine env c) (depsLines env cs)
 
 def resolve (env : Environment) (n : Name) : Name :=
-  if env.contains n then n else mkPrivateName env n
+  let p := mkPrivateName env n
+  if env.contains p then p else n
 
 partial def resolveAll (env : Environment) (xs : Array Syntax) (i : Nat) (acc : List Name) : List Name :=
   if h : i < xs.size then resolveAll env xs (i + 1) (resolve env xs[i].getId :: acc) else acc
@@ -197,7 +198,8 @@ AUDIT_SYNTAX = "#lean_agent_axioms"
 # (~60 ms of a ~100 ms audit in the embedded Lean); this elaborator is compiled once, where the document
 # defines it (after the imports, so it is reused across theorems and steps), and then costs ~20 ms a call.
 # It must live in the document: a compiled `CommandElabM` helper crashes this Lean's interpreter when
-# imported. Names resolve in the helper (`resolve`): a file's own declarations carry private names here.
+# imported. Names resolve in the helper (`resolve`): a file's own declarations carry private names here,
+# and a private declaration of this file wins over an imported one of the same name.
 AUDIT_ELAB = (
     "open Lean Elab Command in\n"
     f"elab \"{AUDIT_SYNTAX} \" c:ident stops:ident* : command => do\n"
