@@ -322,9 +322,11 @@ class Manager:
             try:
                 tmp.write_text(probe)
                 # the same premises as in a round: without them a probe measures a weaker prover, not forgetting
+                # and the same Lean workers: with one, a theorem the round proved near its budget failed
+                # for want of half the Lean time, and counted as forgotten
                 report = attack_file(tmp, [name], self.policy, search_config=self._search_config(self.config.budget),
-                                     lean_config=self.lean_config, server=self.server, write=False,
-                                     premises_for_file=premise_provider(tmp))
+                                     lean_config=self.lean_config, server=self.server, num_workers=self.lean_config.num_workers,
+                                     write=False, premises_for_file=premise_provider(tmp))
                 res = report.results[0]
                 self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__, purpose="forgetting")
                 failed += not res.proved

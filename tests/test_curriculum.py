@@ -215,9 +215,19 @@ def test_bundled_run_learns_only_from_the_seen_splits_human_proofs(tmp_path):
 
 
 @pytest.mark.lean
-def test_forgetting_probe_searches_as_the_round_did(tmp_path, lean_server):
+def test_forgetting_probe_searches_as_the_round_did(tmp_path, lean_server, monkeypatch):
     """A theorem proved with a premise (`double` unfolded) and re-attempted by the same policy next round
-    is not forgotten: the probe gets the premises the round had."""
+    is not forgotten: the probe gets the premises, the budget and the Lean workers the round had."""
+    import curriculum.manager as manager
+
+    calls = []
+    real = manager.attack_file
+
+    def recording(path, targets, policy, **kw):
+        calls.append((Path(path).name, kw["search_config"].time_budget, kw.get("num_workers", 1)))
+        return real(path, targets, policy, **kw)
+
+    monkeypatch.setattr(manager, "attack_file", recording)
     root = tmp_path / "proj"
     (root / "Fix").mkdir(parents=True)
     (root / "lakefile.lean").write_text("import Lake\nopen Lake DSL\n\npackage fix where\n\nlean_lib Fix where\n  roots := #[`Fix.A]\n")
@@ -245,6 +255,10 @@ def test_forgetting_probe_searches_as_the_round_did(tmp_path, lean_server):
     db = sqlite3.connect(tmp_path / "out" / "store.sqlite")
     probes = db.execute("SELECT proved FROM attempts WHERE purpose='forgetting'").fetchall()
     assert probes == [(1,)] and metrics[1].forgetting == 0.0
+    rounds = [c for c in calls if not c[0].startswith(".forgetting-")]
+    probe_calls = [c for c in calls if c[0].startswith(".forgetting-")]
+    assert len(probe_calls) == 1 and rounds, calls
+    assert {c[1:] for c in probe_calls} == {c[1:] for c in rounds} == {(30, m.lean_config.num_workers)}, calls
 
 
 def test_trained_model_is_gated_on_held_out_proofs_in_the_same_round(tmp_path):
