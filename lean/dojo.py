@@ -106,7 +106,11 @@ class _Span:
 
 def tactic_block(tactics) -> str:
     """Tactics as the indented lines of a `by` block (multi-line tactics keep their relative indentation)."""
-    return "\n".join("  " + "\n  ".join(t.strip("\n").split("\n")) for t in tactics)
+    return "\n".join(_indented(t) for t in tactics)
+
+
+def _indented(tactic: str) -> str:
+    return "  " + "\n  ".join(tactic.strip("\n").split("\n"))
 
 
 def step_block(tactics) -> str:
@@ -117,11 +121,8 @@ def step_block(tactics) -> str:
     separator, gains one when the next step appends a tactic, and is elaborated again at every step
     (measured: the step after a 65 ms `induction` cost 80 ms instead of 25 ms). `;` and a line break are
     the same separator in a tactic block, and a trailing `;` is allowed, so the proof means the same."""
-    out = []
-    for t in tactics:
-        line = "  " + "\n  ".join(t.strip("\n").split("\n"))
-        out.append(line if line.rstrip().endswith(";") else line + ";")
-    return "\n".join(out)
+    lines = [_indented(t) for t in tactics]
+    return "\n".join(line if line.rstrip().endswith(";") else line + ";" for line in lines)
 
 
 def document_header(text: str) -> tuple[str, int]:

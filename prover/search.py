@@ -205,8 +205,9 @@ class BestFirstSearch:
 
     def _run_all(self, dojos: Sequence[Dojo], tasks, deadline: float, pool):
         """Run (node, tactic) pairs: a node's tactics go to one Dojo together (`run_tacs`: one Lean round
-        trip at the initial state, elsewhere one edit each that reuses the state's elaboration), and nodes are spread round-robin over the Dojos (with fewer nodes than Dojos,
-        a node's tactics are shared out, so no worker idles). Combinator tactics
+        trip at the initial state, elsewhere one edit each that reuses the state's elaboration), and nodes
+        are spread round-robin over the Dojos (with fewer nodes than Dojos, a node's tactics are shared
+        out, so no worker idles). Combinator tactics
         (`induction x <;> simp_all [..]`, which can take 10+ s) run as a second batch per node, after
         every node's quick tactics: a batch answers only when its slowest tactic is done, so a quick proof
         would otherwise wait for them, and the search stops at the first proof."""
