@@ -151,26 +151,32 @@ def part_b(server: LeanServer, path: Path, names: list[str], out: dict) -> None:
 
 # candidate tactics a policy might propose for one state (errors, new states, and no finisher)
 CANDIDATES = ["intro h", "induction xs", "cases xs", "simp only []", "rfl", "constructor", "omega", "exact rfl"]
+# the state after two steps, where a state's own tactics are elaborated once per edit
+DEEP = ("have h0 : ys.length + 0 = ys.length := by omega", "have h1 : xs.length + 0 = xs.length := by simp")
 
 
 def part_e(server: LeanServer, path: Path, repeats: int, out: dict) -> None:
-    """(e) k candidates for one state: `run_tacs` (one round trip) against `run_tac` one by one."""
+    """(e) k candidates for one state: `run_tacs` (one round trip) against `run_tac` one by one, at the
+    initial state and after two steps."""
     with Dojo(Theorem(path, "len_app"), server=server) as (dojo, s0):
-        one, batch = [], []
-        for _ in range(repeats + 1):  # the first round is a warm-up
-            t0 = time.perf_counter()
-            singles = [dojo.run_tac(s0, t) for t in CANDIDATES]
-            one.append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            batched = dojo.run_tacs(s0, CANDIDATES)
-            batch.append(time.perf_counter() - t0)
-            assert [type(r) for r in singles] == [type(r) for r in batched], (singles, batched)
-        one, batch = sorted(one[1:]), sorted(batch[1:])
-        o, b = one[len(one) // 2], batch[len(batch) // 2]
-        out["e_candidates"] = len(CANDIDATES)
-        out["e_ms_per_candidate_one_by_one"] = round(1000 * o / len(CANDIDATES), 1)
-        out["e_ms_per_candidate_batched"] = round(1000 * b / len(CANDIDATES), 1)
-        out["e_batch_speedup"] = round(o / b, 2)
+        s2 = dojo.run_tac(dojo.run_tac(s0, DEEP[0]), DEEP[1])
+        assert isinstance(s2, TacticState), s2
+        for tag, state in (("root", s0), ("depth2", s2)):
+            one, batch = [], []
+            for _ in range(repeats + 1):  # the first round is a warm-up
+                t0 = time.perf_counter()
+                singles = [dojo.run_tac(state, t) for t in CANDIDATES]
+                one.append(time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                batched = dojo.run_tacs(state, CANDIDATES)
+                batch.append(time.perf_counter() - t0)
+                assert [type(r) for r in singles] == [type(r) for r in batched], (singles, batched)
+            one, batch = sorted(one[1:]), sorted(batch[1:])
+            o, b = one[len(one) // 2], batch[len(batch) // 2]
+            out["e_candidates"] = len(CANDIDATES)
+            out[f"e_{tag}_ms_per_candidate_one_by_one"] = round(1000 * o / len(CANDIDATES), 1)
+            out[f"e_{tag}_ms_per_candidate_batched"] = round(1000 * b / len(CANDIDATES), 1)
+            out[f"e_{tag}_batch_speedup"] = round(o / b, 2)
 
 
 def part_d(server: LeanServer, path: Path, soak_steps: int, out: dict) -> None:

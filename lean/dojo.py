@@ -11,6 +11,7 @@ that crashed or hung is replaced and the state replayed without the caller notic
 from __future__ import annotations
 
 import itertools
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from lean.source import Declaration, declarations, find_theorem, parse_header, t
 from lean.worker import Elaboration, LeanWorker
 
 _ids = itertools.count(1)
+log = logging.getLogger("lean.dojo")
 
 
 @dataclass(frozen=True)
@@ -45,12 +47,13 @@ class _Doc:
     """The document for one theorem, and where things are in it."""
 
     header: str  # import block (+ `import Lean`)
-    before: str  # header + the audit command's elaborator (`leanmeta.AUDIT_ELAB`) + file text up to the theorem
+    before: str  # header + the audit command and the candidate runner (`leanmeta`) + file text up to the theorem
     head: str  # `set_option … in` + theorem statement up to `:=`
     decl: Declaration
     theorem_line: int  # 0-based line of the `set_option … in` that opens the theorem
     by_line: int  # 0-based line of `by`
     by_col: int  # UTF-16 column of `by`
+    runner_lines: range  # 0-based lines of the candidate runner (`leanmeta.TRY_ELAB`)
 
     def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
         return f"{self.before}{self._copy(self.head, tactics, heartbeats)}{check}"
@@ -64,33 +67,10 @@ class _Doc:
     def span(self) -> "_Span":
         return _Span(self.theorem_line, self.by_line, self.by_col, 1 << 60)
 
-    def batch_text(self, proofs: list[tuple[str, ...]], heartbeats: int) -> tuple[str, list["_Span"]]:
-        """One document with a copy of the theorem per tactic list; copy 0 keeps the theorem's name (it
-        is the single-step document), later copies are renamed so that they do not clash."""
-        parts, spans, line = [self.before], [], self.theorem_line
-        for i, tactics in enumerate(proofs):
-            head = self.head if i == 0 else self.renamed_head(f"_la_copy{i}")
-            chunk = self._copy(head, tactics, heartbeats) + "\n"
-            spans.append(_Span(line, line + 2 + head.count("\n"), utf16_len(head.split("\n")[-1]) + 1,
-                               line + chunk.count("\n")))
-            parts.append(chunk)
-            line += chunk.count("\n")
-        return "".join(parts), spans
-
-    def renamed_head(self, suffix: str) -> str:
-        name = self.decl.name
-        if not name:
-            return self.head  # `example`: nothing to clash
-        at = self.decl.keyword_start - self.decl.start + len(self.decl.kind)
-        gap = len(self.head[at:]) - len(self.head[at:].lstrip())
-        assert self.head.startswith(name, at + gap), (self.head, name)
-        new = name[:-1] + suffix + "»" if name.endswith("»") else name + suffix
-        return self.head[:at + gap] + new + self.head[at + gap + len(name):]
-
 
 @dataclass(frozen=True)
 class _Span:
-    """Where one copy of the theorem sits in a document (0-based lines; `end_line` exclusive)."""
+    """Where the theorem sits in a document (0-based lines; `end_line` exclusive)."""
 
     theorem_line: int
     by_line: int
@@ -211,6 +191,7 @@ class Dojo:
         self._states: dict[int, tuple[str, ...]] = {}
         self._lock = threading.Lock()
         self.untrusted: frozenset[str] = frozenset()
+        self.runner = True  # run_tacs runs a state's tactics in Lean together (`leanmeta.TRY_ELAB`)
         self.stats = {"steps": 0, "lean_s": 0.0, "audit_s": 0.0, "restarts": 0, "timeouts": 0, "stalls": 0}
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -252,7 +233,14 @@ class Dojo:
         except BaseException:
             self.close()
             raise
-        prefix_errors = [d for d in elab.diagnostics if d.is_error and d.start.line < self._doc.theorem_line]
+        runner_errors = [d for d in elab.diagnostics if d.is_error and d.start.line in self._doc.runner_lines]
+        if runner_errors:
+            # a Lean whose API differs from the pinned one: tactics then run one edit each
+            self.runner = False
+            log.warning("the candidate runner does not elaborate in this Lean (%s); run_tacs runs one edit per tactic",
+                        runner_errors[0].message[:300])
+        prefix_errors = [d for d in elab.diagnostics if d.is_error and d.start.line < self._doc.theorem_line
+                         and d.start.line not in self._doc.runner_lines]
         if prefix_errors:
             d = prefix_errors[0]
             line = d.start.line - self._line_shift + 1
@@ -280,7 +268,9 @@ class Dojo:
     # ---- documents -----------------------------------------------------------------------------
     def _make_doc(self, text: str, decl: Declaration) -> _Doc:
         header, body_start = document_header(text)
-        before = header + leanmeta.AUDIT_ELAB + text[body_start:decl.start]
+        before = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB + text[body_start:decl.start]
+        runner_start = (header + leanmeta.AUDIT_ELAB).count("\n")
+        runner_lines = range(runner_start, runner_start + leanmeta.TRY_ELAB.count("\n"))
         if not before.endswith("\n"):
             before += "\n"
         self._line_shift = before.count("\n") - text[:decl.start].count("\n")
@@ -288,7 +278,7 @@ class Dojo:
         theorem_line = before.count("\n")
         by_line = theorem_line + 2 + head.count("\n")  # two `set_option … in` lines
         by_col = utf16_len(head.split("\n")[-1]) + 1
-        return _Doc(header, before, head, decl, theorem_line, by_line, by_col)
+        return _Doc(header, before, head, decl, theorem_line, by_line, by_col, runner_lines)
 
     def _elaborate(self, tactics: tuple[str, ...], initial: bool = False, check: str = "", heartbeats: int | None = None,
                    timeout: float | None = None, text: str | None = None) -> Elaboration:
@@ -397,70 +387,75 @@ class Dojo:
 
     def run_tacs(self, state: TacticState, tactics: list[str] | tuple[str, ...],
                  timeout: float | None = None, first_proof: bool = False) -> list[TacticResult]:
-        """`[run_tac(state, t) for t in tactics]`; at the initial state, in one Lean round trip.
+        """`[run_tac(state, t) for t in tactics]`, in one Lean round trip.
 
-        Search asks the policy for k tactics per state. At the initial state one edit holds a copy of the
-        theorem per tactic, which saves the per-edit cost (LSP round trip, re-reporting the file's info
-        trees). Elsewhere each tactic is one edit: a copy would elaborate the state's tactics again, which
-        one edit per tactic reuses. A tactic that finishes the proof in a batch is re-run alone through
-        `run_tac`, so a `ProofFinished` has had the same whole-theorem audit; if the batch times out or
-        crashes, every tactic is re-run alone (each with its own limit). `timeout` caps the whole call:
-        tactics it leaves no time for get a Timeout error without running. With `first_proof` (what search
-        wants: one proof ends it), once a finisher has passed the audit the later finishers are not audited
-        (each audit costs about as much as a few steps) and come back as `NotAudited`, a `LeanError` that says so;
-        away from the initial state the tactics after the proof are not run, and come back `NotAudited` too."""
+        Search asks the policy for k tactics per state. One edit of the document runs them all in Lean
+        (`leanmeta.TRY_ELAB`: each from the same saved state, the state restored in between), which saves
+        k-1 edits of ~20 ms each (LSP round trip, file-worker pipeline) and elaborates the state's own
+        tactics once. A tactic that finishes the proof there is re-run alone through `run_tac`, so a
+        `ProofFinished` has had the same whole-theorem check and audit; so are multi-line tactics (their
+        layout matters to the parser) and every tactic when the runner gives no usable answer (it timed
+        out or crashed, or a tactic printed into its output); each then gets its own limit. `timeout`
+        caps the whole call: tactics it leaves no time for get a Timeout error without running. With
+        `first_proof` (what search wants: one proof ends it), once a finisher has passed the audit, the
+        later finishers are not audited (each audit costs about as much as a few steps) and the tactics
+        not yet run are not run: both come back as `NotAudited`, a `LeanError` that says so."""
         end = None if timeout is None else time.time() + timeout
         base = self._tactics_of(state)
         results: list[TacticResult | None] = [self._screened(t) for t in tactics]
-        todo = [i for i, r in enumerate(results) if r is None]
         finishers: set[int] = set()
-        # One document with a copy of the theorem per tactic saves round trips, but each copy elaborates
-        # the state's tactics again, while one edit per tactic reuses them (Lean's incremental elaboration
-        # keeps the unchanged prefix): a batch only pays at the initial state. Measured, 8 candidates:
-        # 23 vs 27 ms each at the initial state, 68 vs 37 ms each after two `have … := by omega/simp` steps.
-        batched = len(todo) > 1 and not base
-        if batched:
-            proofs = [base + (tactics[i],) for i in todo]
+        together = [i for i, r in enumerate(results) if r is None and "\n" not in tactics[i].strip()]
+        if len(together) > 1 and self.runner:
             with self._lock:
                 self.stats["batches"] = self.stats.get("batches", 0) + 1
-                text, spans = self._doc.batch_text(proofs, self.config.max_heartbeats)
-                try:
-                    limit = self.config.tactic_timeout * 2
-                    if end is not None:
-                        limit = max(0.1, min(limit, end - time.time()))
-                    elab: Elaboration | None = self._elaborate(proofs[0], text=text, timeout=limit)
-                except (DojoTimeoutError, DojoCrashError):
-                    elab = None
-                if elab is not None:
-                    for i, new, span in zip(todo, proofs, spans):
-                        res = self._classify(elab, new, span=span)
-                        if isinstance(res, TacticState):
-                            self._states[res.id] = new
-                            results[i] = res
-                        elif isinstance(res, ProofFinished):
-                            finishers.add(i)
-                        else:
-                            results[i] = res
-                    # a step counts once: finishers (and a failed batch's tactics) count in their run_tac
-                    self.stats["steps"] += len(todo) - len(finishers)
+                limit = self.config.tactic_timeout * 2
+                if end is not None:
+                    limit = max(0.1, min(limit, end - time.time()))
+                answers = self._try_in_lean(base, [tactics[i] for i in together], limit)
+                for i, (kind, text) in zip(together, answers or ()):
+                    new = base + (tactics[i],)
+                    if kind == "S":
+                        results[i] = TacticState(text, next(_ids), None, new)
+                        self._states[results[i].id] = new
+                    elif kind == "E":
+                        results[i] = LeanError(text)
+                    else:
+                        finishers.add(i)
+                # a step counts once: finishers (and an unanswered runner's tactics) count in their run_tac
+                self.stats["steps"] += len(answers or ()) - len(finishers)
         proof_at: int | None = None  # the audited finisher, with first_proof
-        for i in todo:
-            if proof_at is not None and (i in finishers or not batched):
+        for i, tactic in enumerate(tactics):
+            if results[i] is not None:
+                continue
+            if proof_at is not None:
                 self.stats["steps"] += i in finishers
                 results[i] = NotAudited(f"not {'audited' if i in finishers else 'run'}: tactic {proof_at} of this call "
                                        f"({tactics[proof_at]!r}) already finished the proof (run_tacs first_proof=True)")
                 continue
-            if results[i] is None:
-                # a tactic known to finish the proof gets its full limit for the audited re-run: a found
-                # proof is worth more than the seconds past a deadline
-                left = None if end is None or i in finishers else end - time.time()
-                if left is not None and left <= 0:
-                    results[i] = LeanError("Timeout: the time given to run_tacs ran out before this tactic was run")
-                else:
-                    results[i] = self.run_tac(state, tactics[i], timeout=left)
-                    if first_proof and proof_at is None and isinstance(results[i], ProofFinished):
-                        proof_at = i
+            # a tactic known to finish the proof gets its full limit for the audited re-run: a found
+            # proof is worth more than the seconds past a deadline
+            left = None if end is None or i in finishers else end - time.time()
+            if left is not None and left <= 0:
+                results[i] = LeanError("Timeout: the time given to run_tacs ran out before this tactic was run")
+            else:
+                results[i] = self.run_tac(state, tactic, timeout=left)
+                if first_proof and isinstance(results[i], ProofFinished):
+                    proof_at = i
         return results  # type: ignore[return-value]
+
+    def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], limit: float) -> list[tuple[str, str]] | None:
+        """Each tactic's outcome from `base` as (kind, text), by one run of the candidate runner: S with the
+        goals it left, F when none are left, E with its error. None when Lean gave no usable answer."""
+        try:
+            elab = self._elaborate(base + (leanmeta.try_tactic(tactics),), timeout=limit)
+        except (DojoTimeoutError, DojoCrashError):
+            return None
+        span = self._doc.span
+        diags = [d for d in elab.diagnostics if span.holds(d)]
+        if not any(d.is_error and d.message == leanmeta.TRY_END for d in diags):
+            return None  # the state's own tactics failed here, or the runner did not finish
+        output = "".join(d.message for d in diags if d.severity == 3 and d.message.startswith("LA-TRY "))
+        return leanmeta.parse_try(output, len(tactics))
 
     def _verify(self, tactics: tuple[str, ...], fresh: bool = False) -> str | None:
         """Collect the finished theorem's axioms in Lean; with `fresh`, first re-elaborate the whole

@@ -14,6 +14,10 @@ exported, natively compiled functions. They report, for a constant:
 They are compiled once per toolchain into the module `LeanAgentMeta` in the cache (`build_helpers`), which
 every document imports: elaborating them inside the document instead cost ~0.6 s per audited proof,
 as long as 16 steps (the interpreter compiles each `partial def` again).
+
+Two elaborators live in every document instead (monadic code compiled into the module crashes the
+interpreter): the audit command (`AUDIT_ELAB`) and the candidate runner (`TRY_ELAB`), a tactic that
+runs k tactics from one proof state inside Lean and prints each one's outcome.
 """
 from __future__ import annotations
 
@@ -205,6 +209,146 @@ AUDIT_ELAB = (
     f"elab \"{AUDIT_SYNTAX} \" c:ident stops:ident* : command => do\n"
     f"  IO.println ({NAMESPACE}.auditLine (← getEnv) c.getId stops.raw)\n"
 )
+
+
+TRY_SYNTAX = "lean_agent_try"
+
+# The candidate runner: a tactic that runs each of its string arguments (a tactic's text) from the same
+# proof state and prints what came of it, restoring the state in between; then it fails, so the theorem
+# is never completed by it. Search asks for k tactics per state; one edit with this tactic replaces k
+# edits (each ~20 ms of LSP and file-worker pipeline before any elaboration).
+# - It must live in the document: compiled into `LeanAgentMeta`, monadic code crashes this Lean's
+#   interpreter. It avoids library functions whose compiled code this Lean lacks (`saveState` and so
+#   `try … catch` in TacticM, `withCurrHeartbeats`, `List.isEmpty`, String-to-MessageData): the state
+#   is saved and restored layer by layer, errors are caught at the CoreM level (heartbeats included),
+#   and each candidate gets the full heartbeat budget.
+# - A candidate's errors are the ones it logged (error recovery logs without throwing), else the
+#   exception's message; its goals are printed as Lean prints unsolved goals.
+# - Each result is `LA-TRY <index> <S|F|E> <length in characters>` and that many characters: S = the
+#   goals it left, F = no goals left (to be re-run and audited alone), E = its error.
+# - Its definitions are loaded by `#lean_agent_load`, which elaborates a command given as a string
+#   with info trees off (and `Elab.async` off, whose tasks keep their own): the file worker sends the
+#   references of every info tree of the document after each edit, and written out in the document
+#   these definitions tripled that traffic and cost ~12 ms per step.
+_TRY_DEFS = (
+    f"""open Lean Elab Tactic Meta in
+meta partial def {NAMESPACE}.Try.goals (gs : List MVarId) (acc : String) : MetaM String := do
+  match gs with
+  | [] => pure acc
+  | g :: rest =>
+    let f ← ppGoal g
+    {NAMESPACE}.Try.goals rest (if acc.isEmpty then toString f else acc ++ "\\n\\n" ++ toString f)
+""",
+    f"""open Lean in
+meta partial def {NAMESPACE}.Try.errors (ms : List Message) (acc : String) : IO String := do
+  match ms with
+  | [] => pure acc
+  | m :: rest =>
+    if m.severity == .error then
+      let s ← m.data.toString
+      {NAMESPACE}.Try.errors rest (if acc.isEmpty then s else acc ++ "\\n" ++ s)
+    else {NAMESPACE}.Try.errors rest acc
+""",
+    f"""meta def {NAMESPACE}.Try.emit (i : Nat) (kind : String) (payload : String) : IO Unit :=
+  IO.println ("LA-TRY " ++ toString i ++ " " ++ kind ++ " " ++ toString payload.length ++ "\\n" ++ payload)
+""",
+    f"""open Lean Elab Tactic Meta in
+meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.State) (te : Term.State)
+    (m : Meta.State) (c : Core.State) : TacticM Unit := do
+  if h : i < cs.size then
+    set {{ c with messages := {{}} }}
+    (match Parser.runParserCategory c.env `tactic ((cs[i].isStrLit?).getD "") with
+    | .error e => {NAMESPACE}.Try.emit i "E" e
+    | .ok stx => do
+      let hb ← IO.getNumHeartbeats
+      tryCatchRuntimeEx (withTheReader Core.Context (fun ctx => {{ ctx with initHeartbeats := hb }}) do
+        evalTactic stx
+        let log := (← getThe Core.State).messages
+        if log.hasErrors then {NAMESPACE}.Try.emit i "E" (← {NAMESPACE}.Try.errors log.toList "")
+        else
+          let gs ← getUnsolvedGoals
+          {NAMESPACE}.Try.emit i (match gs with | [] => "F" | _ => "S") (← {NAMESPACE}.Try.goals gs ""))
+        (fun e => do
+          let log := (← getThe Core.State).messages
+          {NAMESPACE}.Try.emit i "E" (← if log.hasErrors then {NAMESPACE}.Try.errors log.toList ""
+                                      else e.toMessageData.toString)))
+    let ng := (← getThe Core.State).ngen
+    set t; set te; set m; set {{ c with ngen := ng }}
+    {NAMESPACE}.Try.loop cs (i + 1) t te m c
+  else pure ()
+""",
+    f"""open Lean Elab Tactic in
+elab "{TRY_SYNTAX} " cs:str* : tactic => do
+  {NAMESPACE}.Try.loop cs.raw 0 (← get) (← getThe Term.State) (← getThe Meta.State) (← getThe Core.State)
+  throwError "LA-TRY-END"
+""",
+)
+_LOADER = """open Lean Elab Command in
+elab "#lean_agent_load " s:str : command => do
+  match Parser.runParserCategory (← getEnv) `command ((s.raw.isStrLit?).getD "") with
+  | .error e => throw (Exception.error s (MessageData.ofFormat (Std.Format.text e)))
+  | .ok stx =>
+    modifyInfoState fun st => { st with enabled := false }
+    Lean.Elab.Command.elabCommand stx
+    modifyInfoState fun st => { st with enabled := true }
+"""
+
+
+TRY_END = "LA-TRY-END"
+
+
+def lean_string(text: str) -> str:
+    """`text` as a Lean string literal."""
+    out = []
+    for ch in text:
+        if ch in '\\"':
+            out.append("\\" + ch)
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ord(ch) < 32 or ord(ch) == 127:
+            out.append(f"\\x{ord(ch):02x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
+
+
+# every line of it belongs to the runner: an error there (a Lean whose API differs) turns the runner off
+# (`Dojo.start`), and the Dojo runs tactics one edit each
+TRY_ELAB = _LOADER + "".join(f"set_option Elab.async false in\n#lean_agent_load {lean_string(d)}\n" for d in _TRY_DEFS)
+
+
+def try_tactic(candidates) -> str:
+    """The runner's tactic line for `candidates` (one-line tactic texts). Each runs as `(tactic)`, so a
+    trailing `;` or comment parses as it does in a proof."""
+    return TRY_SYNTAX + " " + " ".join(lean_string(f"({c.strip()}\n)") for c in candidates)
+
+
+def parse_try(output: str, n: int) -> list[tuple[str, str]] | None:
+    """The runner's `n` results as (kind, text) in order, or None unless `output` is exactly `n` records
+    numbered 0..n-1 (anything else, such as a candidate that printed, makes the whole output unusable)."""
+    out: list[tuple[str, str]] = []
+    pos = 0
+    for i in range(n):
+        nl = output.find("\n", pos)
+        if nl < 0:
+            return None
+        head = output[pos:nl].split(" ")
+        if len(head) != 4 or head[0] != "LA-TRY" or head[1] != str(i) or head[2] not in ("S", "F", "E") \
+                or not head[3].isdigit():
+            return None
+        size = int(head[3])
+        body = output[nl + 1:nl + 1 + size]
+        if len(body) != size:
+            return None
+        out.append((head[2], body))
+        pos = nl + 1 + size
+        if output[pos:pos + 1] == "\n":
+            pos += 1
+        elif pos != len(output):
+            return None
+    return out if output[pos:].strip() == "" else None
 
 
 def axioms_command(full_name: str, stop: tuple[str, ...] = ()) -> str:

@@ -59,6 +59,8 @@ def screen(tactic: str, max_chars: int) -> str | None:
     if "\x00" in tactic or any(ord(c) < 32 and c not in "\n\t" for c in tactic):
         return "tactic contains control characters"
     code = _strip_strings(tactic)
+    if not re.sub(r"--[^\n]*", "", code).strip():
+        return "empty tactic (only a comment)"
     m = _FORBIDDEN_RE.search(code)
     if m:
         return f"tactic uses `{m.group(1)}`, which is not allowed inside a proof"

@@ -2,8 +2,8 @@
 
 Each iteration pops the `batch_size` most promising open states, asks the policy for tactics for all of
 them in ONE `generate` call, and runs the resulting tactics across the Dojos in parallel (one thread per
-Dojo; the GIL is released while Lean works), each state's tactics as one `run_tacs` batch (one Lean
-round trip). Priority is cumulative log-probability.
+Dojo; the GIL is released while Lean works), each state's tactics as one `run_tacs` batch (one edit
+of the Lean document, the tactics run inside Lean). Priority is cumulative log-probability.
 States are deduplicated by `TacticState.key`, so no proof state is ever expanded twice. A search whose
 open states are all expanded with time left is not over: each expanded state is widened once, to the
 policy's `max_samples` best ideas, and the ones not yet run are tried best first. Every edge is
@@ -204,8 +204,8 @@ class BestFirstSearch:
         return SearchResult(theorem, False, None, expansions, lean_s, model_s, time.time() - t_start, edges, stop)
 
     def _run_all(self, dojos: Sequence[Dojo], tasks, deadline: float, pool):
-        """Run (node, tactic) pairs: a node's tactics go to one Dojo together (`run_tacs`: one Lean round
-        trip at the initial state, elsewhere one edit each that reuses the state's elaboration), and nodes
+        """Run (node, tactic) pairs: a node's tactics go to one Dojo together (`run_tacs`: one edit of the
+        document, the tactics run inside Lean from the state's elaboration), and nodes
         are spread round-robin over the Dojos (with fewer nodes than Dojos, a node's tactics are shared
         out, so no worker idles). Combinator tactics
         (`induction x <;> simp_all [..]`, which can take 10+ s) run as a second batch per node, after

@@ -248,6 +248,84 @@ def test_run_tacs_matches_run_tac_one_by_one(demo_file, lean_server):
         assert nxt[0].tactics == ("intro hpq hq' hp'", "exact hpq hp' hq'")
 
 
+RUNNER_THEOREM = ("theorem mixed (a b c : Nat) (h : a ≤ b) (xs : List Nat) (p : Prop) (hp : p) :\n"
+                  "    (a + b + c = c + b + a ∧ xs ++ [] = xs) ∧ p := by\n  sorry\n")
+
+# what a policy proposes, and what it should not get wrong: errors logged without an exception (`exact foo`
+# recovers with `sorry`), combinators, trailing `;` and comments, quotes and backslashes in the text,
+# focusing dots, multi-line tactics (run alone), incomplete tactics, heartbeat exhaustion, finishers
+RUNNER_TACTICS = ["constructor", "omega", "simp", "intro x", "refine ⟨?_, ?_⟩", "exact foo", "simp_all", "decide",
+                  "rfl", "constructor <;> simp", "simp;", "constructor -- split it", "exact (\"a\\\\b\" : String)",
+                  "· simp", "constructor <;>", "try", "all_goals constructor", "refine ⟨⟨?_, by simp⟩, hp⟩",
+                  "exact ⟨⟨by omega, by simp⟩, hp⟩", "constructor\n· constructor", "skip", "exact hp",
+                  "set_option maxHeartbeats 1 in simp_all", "cases xs", "induction xs <;> simp_all", "apply And.intro"]
+
+
+def test_run_tacs_in_lean_agrees_with_run_tac_at_every_depth(tmp_path, lean_server):
+    """The candidate runner (all of a state's tactics in one edit, inside Lean) answers what run_tac answers
+    one tactic at a time: the same kind of result, the same goals, the same proofs."""
+    f = tmp_path / "Mixed.lean"
+    f.write_text(RUNNER_THEOREM)
+    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
+        states = [s0, dojo.run_tac(s0, "constructor"), dojo.run_tac(dojo.run_tac(s0, "constructor"), "constructor")]
+        assert all(isinstance(s, TacticState) for s in states), states
+        kinds = set()
+        for state in states:
+            batches = dojo.stats.get("batches", 0)
+            together = dojo.run_tacs(state, RUNNER_TACTICS)
+            kinds |= {type(r) for r in together}
+            assert dojo.stats["batches"] == batches + 1
+            alone = [dojo.run_tac(state, t) for t in RUNNER_TACTICS]
+            for t, a, b in zip(RUNNER_TACTICS, together, alone):
+                assert type(a) is type(b), (state.pp, t, a, b)
+                if isinstance(a, TacticState):
+                    assert a.pp == b.pp and a.tactics == b.tactics, (t, a, b)
+                    # a state the runner made is an ordinary state
+                    assert type(dojo.run_tac(a, "skip")) is TacticState
+                if isinstance(a, ProofFinished):
+                    assert a.tactics == b.tactics
+        assert kinds == {TacticState, LeanError, ProofFinished}
+
+
+def test_a_runner_that_does_not_elaborate_is_turned_off(tmp_path, lean_server, monkeypatch):
+    """A Lean whose API differs from the pinned one may reject the runner's definitions: the Dojo still
+    starts, says so, and runs a state's tactics one edit each, with the same answers."""
+    from lean import leanmeta
+    broken = leanmeta.TRY_ELAB.replace("IO.getNumHeartbeats", "IO.getNumHeartbeatsNoSuchThing")
+    assert broken != leanmeta.TRY_ELAB
+    monkeypatch.setattr(leanmeta, "TRY_ELAB", broken)
+    f = tmp_path / "Mixed.lean"
+    f.write_text(RUNNER_THEOREM)
+    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
+        assert dojo.runner is False
+        tactics = ["constructor", "exact foo", "exact ⟨⟨by omega, by simp⟩, hp⟩", "simp"]
+        together = dojo.run_tacs(s0, tactics)
+        assert dojo.stats.get("batches", 0) == 0
+        assert [type(r) for r in together] == [TacticState, LeanError, ProofFinished, TacticState], together
+
+
+_TOKENS = ["simp", "omega", "intro", "x", "h", "hp", "exact", "constructor", "<;>", ";", "(", ")", '"', "\\", "⟨", "⟩",
+           "rfl", "·", "at", "[", "]", "--", "decide", "trivial", "_", "?_", "refine", "apply", "cases", "with", "|",
+           "=>", "\n", "And.intro", "Nat.le_refl", "a", "b", ",", "all_goals", "first", "skip", "assumption", "⊢", "'"]
+
+
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.lists(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=6).map(" ".join), min_size=2, max_size=6))
+def test_random_tactics_in_lean_agree_with_run_tac(tmp_path_factory, lean_server, tactics):
+    """Random tactic text through the runner: no crash, no proof that run_tac would not give, and the same
+    answers as one tactic at a time."""
+    f = tmp_path_factory.mktemp("rand") / "Mixed.lean"
+    f.write_text(RUNNER_THEOREM)
+    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
+        s1 = dojo.run_tac(s0, "constructor")
+        for state in (s0, s1):
+            together = dojo.run_tacs(state, tactics)
+            alone = [dojo.run_tac(state, t) for t in tactics]
+            assert [type(r) for r in together] == [type(r) for r in alone], (tactics, together, alone)
+            assert [r.pp for r in together if isinstance(r, TacticState)] == \
+                   [r.pp for r in alone if isinstance(r, TacticState)]
+
+
 def test_run_tacs_first_proof_audits_one_finisher(demo_file, lean_server):
     """Search needs one proof: with first_proof the later finishers of a batch skip the audit (each costs
     about a dozen steps), and say so; without it every finisher is audited."""
@@ -262,13 +340,14 @@ def test_run_tacs_first_proof_audits_one_finisher(demo_file, lean_server):
         assert all(isinstance(r, NotAudited) and "'exact ⟨hq, hp⟩'" in r.error
                    for r in first[2:]), first
         assert dojo.stats["audit_s"] > audits  # the one finisher was audited
-        # away from the initial state each tactic is its own edit (reusing the state's elaboration), and the
-        # tactics after the first proof are not run at all
+        # away from the initial state too, the tactics run together in one edit; after the first proof the
+        # later finishers are not audited, and the other tactics keep their answers
         s1 = dojo.run_tac(s0, "constructor")
         batches = dojo.stats.get("batches", 0)
         later = dojo.run_tacs(s1, ["exact hp", "all_goals assumption", "exact hq", "all_goals assumption"], first_proof=True)
-        assert dojo.stats.get("batches", 0) == batches
-        assert type(later[0]) is LeanError and isinstance(later[1], ProofFinished), later
-        assert all(isinstance(r, NotAudited) and r.error.startswith("not run") for r in later[2:]), later
+        assert dojo.stats.get("batches", 0) == batches + 1
+        assert [type(r) for r in later[:3]] == [LeanError, ProofFinished, TacticState], later
+        assert isinstance(later[3], NotAudited) and later[3].error.startswith("not audited"), later
+        assert later[2].pp == dojo.run_tac(s1, "exact hq").pp
         every = dojo.run_tacs(s1, ["exact hp", "all_goals assumption", "exact hq"])
         assert [type(r) for r in every] == [LeanError, ProofFinished, TacticState], every

@@ -89,10 +89,11 @@ def test_glue_patch_missing_target_is_named():
 
 def test_screen_rejects_escapes_and_accepts_tactics():
     for ok in ["simp", "omega", "induction n with\n| zero => rfl\n| succ n ih => simp", "exact fun h => h.1",
-               "rw [Nat.add_comm]", "infer_instance", "simp [List.reverse_reverse]"]:
+               "rw [Nat.add_comm]", "infer_instance", "simp [List.reverse_reverse]", "simp -- why", "exact \"--\""]:
         assert screen(ok, 4096) is None, ok
     for bad in ["native_decide", "exact (by decide : _) \ntheorem x : False := sorry", "", "   ", "x" * 5000,
-                "set_option debug.skipKernelTC true in rfl", "#exit", "/- ", "run_tac pure ()", "\ud800"]:
+                "set_option debug.skipKernelTC true in rfl", "#exit", "/- ", "run_tac pure ()", "\ud800", "-- simp",
+                " -- a\n  -- b"]:
         assert screen(bad, 4096) is not None, bad
     assert gives_up("exact sorry") and gives_up("admit") and not gives_up("exact sorry_lemma")
 
@@ -144,3 +145,39 @@ def test_structure_fields_roundtrip(fields, kind, ctor, same_line):
     (decl,) = [d for d in declarations(text) if d.kind == kind]
     got = structure_fields(text, decl)
     assert got == [(f"N.S.{name}", " ".join(ty.split())) for name, ty, _, _ in fields], text
+
+
+def _runner_output(records) -> str:
+    """What the candidate runner prints (`leanmeta.TRY_ELAB`: one IO.println per candidate)."""
+    return "".join(f"LA-TRY {i} {kind} {len(text)}\n{text}\n" for i, (kind, text) in enumerate(records))
+
+
+runner_records = st.lists(st.tuples(st.sampled_from("SFE"), st.text(max_size=40)), min_size=1, max_size=6)
+
+
+@given(runner_records)
+def test_runner_output_roundtrip(records):
+    """Payloads may hold anything, record headers included: lengths, not markers, delimit them."""
+    from lean.leanmeta import parse_try
+    assert parse_try(_runner_output(records), len(records)) == records
+
+
+@given(runner_records, st.data())
+def test_runner_output_that_is_not_exactly_n_records_is_refused(records, data):
+    """A missing, extra, renumbered or cut record makes the whole answer unusable (None), never a wrong one."""
+    from lean.leanmeta import parse_try
+    out = _runner_output(records)
+    n = len(records)
+    assert parse_try(out, n + 1) is None  # one record missing
+    assert parse_try(out + "LA-TRY 0 S 0\n\n", n) is None  # something printed after the last record
+    cut = data.draw(st.integers(0, len(out) - 2))
+    assert parse_try(out[:cut], n) is None or out[cut:].strip() == ""
+    header = f"LA-TRY 0 {records[0][0]} {len(records[0][1])}\n"
+    assert parse_try(out.replace(header, header.replace("LA-TRY 0", "LA-TRY 1"), 1), n) is None  # renumbered
+
+
+def test_lean_string_literals():
+    from lean.leanmeta import lean_string, try_tactic
+    assert lean_string('a"b\\c\nd\te') == '"a\\"b\\\\c\\nd\\te"'
+    assert lean_string("\x01") == '"\\x01"'
+    assert try_tactic(["simp", 'exact "x"']) == 'lean_agent_try "(simp\\n)" "(exact \\"x\\"\\n)"'
