@@ -7,8 +7,11 @@
 (c) time to the first proof state from a cold cache (download + patch + start) and from a warm one.
 (d) the worker's resident memory after 500 steps.
 (e) k candidate tactics for one state: `Dojo.run_tacs` (one round trip) against `run_tac` one by one.
+(f) a step and k candidates at the first, middle and last theorem of a long file of the bundled
+    development, with the text before the theorem loaded without info trees (`LeanConfig.load_prefix`)
+    and as written, interleaved.
 
-    python benchmarks/env_throughput.py [--skip-cold] [--soak-steps 500] [--parts abcde]
+    python benchmarks/env_throughput.py [--skip-cold] [--soak-steps 500] [--parts abcdef]
 """
 from __future__ import annotations
 
@@ -179,6 +182,40 @@ def part_e(server: LeanServer, path: Path, repeats: int, out: dict) -> None:
             out[f"e_{tag}_batch_speedup"] = round(o / b, 2)
 
 
+LONG_FILE = Path(__file__).resolve().parent.parent / "Dev" / "ListMore.lean"
+
+
+def part_f(server: LeanServer, repeats: int, out: dict) -> None:
+    """(f) cost by place in a long file, prefix loaded vs as written."""
+    from lean.source import declarations
+    theorems = [d for d in declarations(LONG_FILE.read_text()) if d.kind == "theorem"]
+    picks = {"first": theorems[0], "middle": theorems[len(theorems) // 2], "last": theorems[-1]}
+    out["f_file"] = f"Dev/{LONG_FILE.name} ({LONG_FILE.read_text().count(chr(10))} lines)"
+    for where, d in picks.items():
+        times: dict[bool, tuple[list, list]] = {True: ([], []), False: ([], [])}
+        for rnd in range(repeats + 1):
+            for loaded in (True, False):
+                config = server.config.with_(load_prefix=loaded)
+                with Dojo(Theorem(LONG_FILE, d.full_name), config=config, server=server) as (dojo, s0):
+                    assert bool(dojo._doc.prefix_lines) == loaded
+                    dojo.run_tac(s0, "skip")
+                    t0 = time.perf_counter()
+                    for i in range(6):
+                        dojo.run_tac(s0, "skip" if i % 2 else "intros")
+                    step = (time.perf_counter() - t0) / 6
+                    t0 = time.perf_counter()
+                    dojo.run_tacs(s0, CANDIDATES)
+                    cands = time.perf_counter() - t0
+                if rnd:  # the first round is a warm-up
+                    times[loaded][0].append(step)
+                    times[loaded][1].append(cands)
+        med = lambda xs: sorted(xs)[len(xs) // 2]
+        out[f"f_{where}_line"] = d.line
+        for loaded, tag in ((True, "loaded"), (False, "as_written")):
+            out[f"f_{where}_step_ms_{tag}"] = round(1000 * med(times[loaded][0]), 1)
+            out[f"f_{where}_{len(CANDIDATES)}_candidates_ms_{tag}"] = round(1000 * med(times[loaded][1]), 1)
+
+
 def part_d(server: LeanServer, path: Path, soak_steps: int, out: dict) -> None:
     """(d) memory after N steps."""
     with Dojo(Theorem(path, "len_app"), server=server) as (dojo, s0):
@@ -197,7 +234,7 @@ def main() -> None:
     ap.add_argument("--skip-cold", action="store_true")
     ap.add_argument("--soak-steps", type=int, default=500)
     ap.add_argument("--repeats", type=int, default=3)
-    ap.add_argument("--parts", default="abcde", help="which parts to run, e.g. `b`")
+    ap.add_argument("--parts", default="abcdef", help="which parts to run, e.g. `b`")
     args = ap.parse_args()
     out: dict = {"lean": None}
     folder = Path(tempfile.mkdtemp(prefix="envbench-"))
@@ -233,6 +270,8 @@ def main() -> None:
             part_e(server, path, args.repeats, out)
         if "d" in args.parts:
             part_d(server, path, args.soak_steps, out)
+        if "f" in args.parts:
+            part_f(server, args.repeats, out)
     finally:
         server.close()
         shutil.rmtree(folder, ignore_errors=True)

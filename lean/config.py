@@ -49,6 +49,9 @@ class LeanConfig:
     num_workers: int = field(default_factory=lambda: _env_int("LEAN_AGENT_WORKERS", os.cpu_count() or 1))
     # threads inside one Lean worker
     lean_threads: int = 1
+    # elaborate the file's text before the theorem without info trees (`#lean_agent_prefix`), so a step's
+    # cost does not grow with the theorem's place in the file; off: the text as written, as Lean shows it
+    load_prefix: bool = True
     # longest tactic text accepted, in characters
     max_tactic_chars: int = 4096
     # compiled project modules kept in the cache (`builds/`), least recently used dropped first

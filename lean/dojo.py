@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ class _Doc:
     by_line: int  # 0-based line of `by`
     by_col: int  # UTF-16 column of `by`
     runner_lines: range  # 0-based lines of the candidate runner (`leanmeta.TRY_ELAB`)
+    prefix_lines: range  # 0-based lines of the `#lean_agent_prefix` commands (empty: the text as written)
 
     def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
         return f"{self.before}{self._copy(self.head, tactics, heartbeats)}{check}"
@@ -170,6 +172,17 @@ def _sorry_decls(build: BuildResult | None, root: Path | None) -> frozenset[str]
     return frozenset(bad)
 
 
+def _with_in_prefixes(text: str, start: int) -> int:
+    """Where the command of the declaration at `start` begins: `open … in` / `set_option … in` lines
+    above it belong to it."""
+    while start > 0:
+        line_start = text.rfind("\n", 0, start - 1) + 1
+        if not re.search(r"(^|\s)in\s*$", text[line_start:start]):
+            return start
+        start = line_start
+    return start
+
+
 def _goals_from_unsolved(msg: str) -> str:
     return msg.split("\n", 1)[1] if "\n" in msg else ""
 
@@ -225,11 +238,16 @@ class Dojo:
         build, lean_path, mounts = project_context(path, self.config)
         self.build: BuildResult | None = build
         self.untrusted = _sorry_decls(build, find_package_root(path.parent))
-        self._doc = self._make_doc(text, decl)
+        self._doc = self._make_doc(text, decl, load_prefix=self.config.load_prefix)
         self._server = self._server or default_server(self.config)
         self.worker = self._server.acquire(lean_path, mounts, self._doc.header)
         try:
             elab = self._elaborate(("skip",), initial=True)
+            if self._doc.prefix_lines and not self._prefix_loaded(elab):
+                # an error before the theorem (or a file the loader cannot take apart): elaborate the text as
+                # written, so that Lean's own messages, at their lines, say what is wrong
+                self._doc = self._make_doc(text, decl, load_prefix=False)
+                elab = self._elaborate(("skip",), initial=True)
         except BaseException:
             self.close()
             raise
@@ -266,11 +284,23 @@ class Dojo:
             self._server.release(w)
 
     # ---- documents -----------------------------------------------------------------------------
-    def _make_doc(self, text: str, decl: Declaration) -> _Doc:
+    def _make_doc(self, text: str, decl: Declaration, load_prefix: bool = True) -> _Doc:
+        """The document: header, helpers, the file's text before the theorem, the theorem. With
+        `load_prefix`, that text is elaborated through `#lean_agent_prefix`, a piece per declaration,
+        which keeps its info trees out of the references the file worker recomputes at every edit
+        (`leanmeta.TRY_ELAB`)."""
         header, body_start = document_header(text)
-        before = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB + text[body_start:decl.start]
+        helpers = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB
         runner_start = (header + leanmeta.AUDIT_ELAB).count("\n")
         runner_lines = range(runner_start, runner_start + leanmeta.TRY_ELAB.count("\n"))
+        prefix = text[body_start:decl.start]
+        if load_prefix:
+            cuts = [_with_in_prefixes(text, d.start) for d in declarations(text) if body_start < d.start < decl.start]
+            bounds = [body_start, *cuts, decl.start]
+            pieces = [text[a:b] for a, b in zip(bounds, bounds[1:]) if text[a:b].strip()]
+            prefix = "".join(leanmeta.prefix_command(p) for p in pieces)
+        prefix_lines = range(helpers.count("\n"), helpers.count("\n") + prefix.count("\n")) if load_prefix else range(0)
+        before = helpers + prefix
         if not before.endswith("\n"):
             before += "\n"
         self._line_shift = before.count("\n") - text[:decl.start].count("\n")
@@ -278,7 +308,13 @@ class Dojo:
         theorem_line = before.count("\n")
         by_line = theorem_line + 2 + head.count("\n")  # two `set_option … in` lines
         by_col = utf16_len(head.split("\n")[-1]) + 1
-        return _Doc(header, before, head, decl, theorem_line, by_line, by_col, runner_lines)
+        return _Doc(header, before, head, decl, theorem_line, by_line, by_col, runner_lines, prefix_lines)
+
+    def _prefix_loaded(self, elab: Elaboration) -> bool:
+        """Whether the loaded text before the theorem elaborated without an error."""
+        lines = self._doc.prefix_lines
+        mine = [d for d in elab.diagnostics if d.start.line in lines]
+        return not any(d.is_error or leanmeta.prefix_errors(d.message) for d in mine)
 
     def _elaborate(self, tactics: tuple[str, ...], initial: bool = False, check: str = "", heartbeats: int | None = None,
                    timeout: float | None = None, text: str | None = None) -> Elaboration:

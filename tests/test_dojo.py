@@ -248,6 +248,54 @@ def test_run_tacs_matches_run_tac_one_by_one(demo_file, lean_server):
         assert nxt[0].tactics == ("intro hpq hq' hp'", "exact hpq hp' hq'")
 
 
+PREFIX_FILE = """/-! Everything a file may hold before a theorem. -/
+namespace Geo
+
+variable (n : Nat)
+
+/-- doubled -/
+def double := n + n
+
+private theorem double_eq : double n = 2 * n := by
+  unfold double; omega
+
+section Inner
+open Nat in
+theorem succ_double : double (succ n) = double n + 2 := by
+  unfold double; omega
+end Inner
+
+local notation "⟪" x "⟫" => double x
+
+instance : Inhabited (Fin 3) := ⟨0⟩
+
+theorem target (m : Nat) : ⟪m⟫ + 2 = double (m + 1) := by
+  sorry
+end Geo
+"""
+
+
+def test_text_before_the_theorem_is_loaded_and_means_the_same(tmp_path, lean_server, monkeypatch):
+    """The file's text before the theorem is elaborated without info trees (`#lean_agent_prefix`, a
+    piece per declaration): namespaces, variables, sections, `open … in`, private lemmas and local
+    notation carry over. Pieces the loader cannot elaborate (here: cut between `open Nat in` and its
+    theorem) make the Dojo fall back to the text as written, with the same states and proofs."""
+    from lean import dojo as dojo_module
+    f = tmp_path / "Geo.lean"
+    f.write_text(PREFIX_FILE)
+    pps = []
+    for loaded in (True, False):
+        if not loaded:
+            monkeypatch.setattr(dojo_module, "_with_in_prefixes", lambda text, start: start)
+        with Dojo(Theorem(f, "Geo.target"), server=lean_server) as (dojo, s0):
+            assert bool(dojo._doc.prefix_lines) == loaded
+            pps.append(s0.pp)
+            assert isinstance(dojo.run_tac(s0, "rw [succ_double]"), ProofFinished)
+            assert isinstance(dojo.run_tac(s0, "simp only [double_eq]; omega"), ProofFinished)
+            assert isinstance(dojo.run_tac(s0, "exact rfl"), LeanError)
+    assert pps[0] == pps[1] == "m : Nat\n⊢ ⟪m⟫ + 2 = ⟪m + 1⟫"
+
+
 RUNNER_THEOREM = ("theorem mixed (a b c : Nat) (h : a ≤ b) (xs : List Nat) (p : Prop) (hp : p) :\n"
                   "    (a + b + c = c + b + a ∧ xs ++ [] = xs) ∧ p := by\n  sorry\n")
 
