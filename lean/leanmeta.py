@@ -246,14 +246,15 @@ meta partial def {NAMESPACE}.Try.goals (gs : List MVarId) (acc : String) : MetaM
     {NAMESPACE}.Try.goals rest (if acc.isEmpty then toString f else acc ++ "\\n\\n" ++ toString f)
 """,
     f"""open Lean in
-meta partial def {NAMESPACE}.Try.errors (ms : List Message) (acc : String) : IO String := do
+meta partial def {NAMESPACE}.errorsOf (ms : List Message) (render : Nat → String → String) (sep : String)
+    (acc : String) : IO String := do
   match ms with
   | [] => pure acc
   | m :: rest =>
     if m.severity == .error then
-      let s ← m.data.toString
-      {NAMESPACE}.Try.errors rest (if acc.isEmpty then s else acc ++ "\\n" ++ s)
-    else {NAMESPACE}.Try.errors rest acc
+      let r := render m.pos.line (← m.data.toString)
+      {NAMESPACE}.errorsOf rest render sep (if acc.isEmpty then r else acc ++ sep ++ r)
+    else {NAMESPACE}.errorsOf rest render sep acc
 """,
     f"""meta def {NAMESPACE}.Try.emit (i : Nat) (kind : String) (payload : String) : IO Unit :=
   IO.println ("LA-TRY " ++ toString i ++ " " ++ kind ++ " " ++ toString payload.length ++ "\\n" ++ payload)
@@ -270,13 +271,13 @@ meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.
       tryCatchRuntimeEx (withTheReader Core.Context (fun ctx => {{ ctx with initHeartbeats := hb }}) do
         evalTactic stx
         let log := (← getThe Core.State).messages
-        if log.hasErrors then {NAMESPACE}.Try.emit i "E" (← {NAMESPACE}.Try.errors log.toList "")
+        if log.hasErrors then {NAMESPACE}.Try.emit i "E" (← {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "")
         else
           let gs ← getUnsolvedGoals
           {NAMESPACE}.Try.emit i (match gs with | [] => "F" | _ => "S") (← {NAMESPACE}.Try.goals gs ""))
         (fun e => do
           let log := (← getThe Core.State).messages
-          {NAMESPACE}.Try.emit i "E" (← if log.hasErrors then {NAMESPACE}.Try.errors log.toList ""
+          {NAMESPACE}.Try.emit i "E" (← if log.hasErrors then {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" ""
                                       else e.toMessageData.toString)))
     let ng := (← getThe Core.State).ngen
     set t; set te; set m; set {{ c with ngen := ng }}
@@ -289,14 +290,8 @@ elab "{TRY_SYNTAX} " cs:str* : tactic => do
   throwError "LA-TRY-END"
 """,
     f"""open Lean in
-meta partial def {NAMESPACE}.Prefix.errors (ms : List Message) (acc : String) : IO String := do
-  match ms with
-  | [] => pure acc
-  | m :: rest =>
-    if m.severity == .error then
-      let s ← m.data.toString
-      {NAMESPACE}.Prefix.errors rest (acc ++ "LA-PREFIX-ERR " ++ toString m.pos.line ++ " " ++ toString s.length ++ "\\n" ++ s ++ "\\n")
-    else {NAMESPACE}.Prefix.errors rest acc
+meta def {NAMESPACE}.Prefix.report (ms : List Message) : IO String :=
+  {NAMESPACE}.errorsOf ms (fun line s => "LA-PREFIX-ERR " ++ toString line ++ " " ++ toString s.length ++ "\\n" ++ s ++ "\\n") "" ""
 """,
     f"""open Lean Elab Command in
 meta partial def {NAMESPACE}.Prefix.loop (ictx : Parser.InputContext) (ps : Parser.ModuleParserState) : CommandElabM Unit := do
@@ -307,7 +302,7 @@ meta partial def {NAMESPACE}.Prefix.loop (ictx : Parser.InputContext) (ps : Pars
     let pmctx : Parser.ParserModuleContext :=
       {{ env := s.env, options := scope.opts, currNamespace := scope.currNamespace, openDecls := scope.openDecls }}
     let (stx, ps', msgs) := Parser.parseCommand ictx pmctx ps {{}}
-    if msgs.hasErrors then IO.print (← {NAMESPACE}.Prefix.errors msgs.toList "")
+    if msgs.hasErrors then IO.print (← {NAMESPACE}.Prefix.report msgs.toList)
     else if stx.isOfKind ``Parser.Command.eoi then pure ()
     else
       let before := (← get).messages
@@ -320,7 +315,7 @@ meta partial def {NAMESPACE}.Prefix.loop (ictx : Parser.InputContext) (ps : Pars
       modify fun st => {{ st with scopes := match st.scopes with
         | [] => []
         | h :: t => {{ h with opts := h.opts.setBool `Elab.async async }} :: t }}
-      IO.print (← {NAMESPACE}.Prefix.errors (← get).messages.toList "")
+      IO.print (← {NAMESPACE}.Prefix.report (← get).messages.toList)
       modify fun st => {{ st with messages := before }}
       {NAMESPACE}.Prefix.loop ictx ps'
 """,
