@@ -65,22 +65,9 @@ class _Doc:
         # linters only produce style warnings, and they re-run on the theorem at every step
         return f"set_option linter.all false in\nset_option maxHeartbeats {heartbeats} in\n{head} by\n{step_block(tactics)}\n"
 
-    @property
-    def span(self) -> "_Span":
-        return _Span(self.theorem_line, self.by_line, self.by_col, 1 << 60)
-
-
-@dataclass(frozen=True)
-class _Span:
-    """Where the theorem sits in a document (0-based lines; `end_line` exclusive)."""
-
-    theorem_line: int
-    by_line: int
-    by_col: int
-    end_line: int
-
     def holds(self, d: Diagnostic) -> bool:
-        return self.theorem_line <= d.start.line < self.end_line
+        """Whether a diagnostic is about the theorem (rather than the text before it)."""
+        return d.start.line >= self.theorem_line
 
     def in_tactics(self, d: Diagnostic) -> bool:
         return d.start.line > self.by_line or (d.start.line == self.by_line and d.start.character > self.by_col + 1)
@@ -314,7 +301,7 @@ class Dojo:
         """Whether the loaded text before the theorem elaborated without an error."""
         lines = self._doc.prefix_lines
         mine = [d for d in elab.diagnostics if d.start.line in lines]
-        return not any(d.is_error or leanmeta.prefix_errors(d.message) for d in mine)
+        return not any(d.is_error or leanmeta.PREFIX_ERROR in d.message for d in mine)
 
     def _elaborate(self, tactics: tuple[str, ...], initial: bool = False, check: str = "", heartbeats: int | None = None,
                    timeout: float | None = None, text: str | None = None) -> Elaboration:
@@ -354,12 +341,10 @@ class Dojo:
         raise AssertionError("unreachable")
 
     # ---- classification ------------------------------------------------------------------------
-    def _classify(self, elab: Elaboration, tactics: tuple[str, ...], initial: bool = False,
-                  span: _Span | None = None) -> TacticResult:
-        span = span or self._doc.span
-        diags = [d for d in elab.diagnostics if span.holds(d)]
+    def _classify(self, elab: Elaboration, tactics: tuple[str, ...], initial: bool = False) -> TacticResult:
+        diags = [d for d in elab.diagnostics if self._doc.holds(d)]
         errors = [d for d in diags if d.is_error]
-        tactic_errors = [d for d in errors if span.in_tactics(d)]
+        tactic_errors = [d for d in errors if self._doc.in_tactics(d)]
         if tactic_errors:
             return LeanError("\n".join(d.message for d in tactic_errors))
         unsolved = [d for d in errors if d.message.startswith("unsolved goals")]
@@ -486,8 +471,7 @@ class Dojo:
             elab = self._elaborate(base + (leanmeta.try_tactic(tactics),), timeout=limit)
         except (DojoTimeoutError, DojoCrashError):
             return None
-        span = self._doc.span
-        diags = [d for d in elab.diagnostics if span.holds(d)]
+        diags = [d for d in elab.diagnostics if self._doc.holds(d)]
         if not any(d.is_error and d.message == leanmeta.TRY_END for d in diags):
             return None  # the state's own tactics failed here, or the runner did not finish
         output = "".join(d.message for d in diags if d.severity == 3 and d.message.startswith("LA-TRY "))

@@ -213,6 +213,8 @@ AUDIT_ELAB = (
 
 TRY_SYNTAX = "lean_agent_try"
 PREFIX_SYNTAX = "#lean_agent_prefix"
+TRY_END = "LA-TRY-END"  # the runner's closing error: it ran to the end
+PREFIX_ERROR = "LA-PREFIX-ERR "  # the prefix loader's report of an error, followed by its line and message
 
 # The candidate runner: a tactic that runs each of its string arguments (a tactic's text) from the same
 # proof state and prints what came of it, restoring the state in between; then it fails, so the theorem
@@ -287,11 +289,11 @@ meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.
     f"""open Lean Elab Tactic in
 elab "{TRY_SYNTAX} " cs:str* : tactic => do
   {NAMESPACE}.Try.loop cs.raw 0 (← get) (← getThe Term.State) (← getThe Meta.State) (← getThe Core.State)
-  throwError "LA-TRY-END"
+  throwError "{TRY_END}"
 """,
     f"""open Lean in
 meta def {NAMESPACE}.Prefix.report (ms : List Message) : IO String :=
-  {NAMESPACE}.errorsOf ms (fun line s => "LA-PREFIX-ERR " ++ toString line ++ " " ++ toString s.length ++ "\\n" ++ s ++ "\\n") "" ""
+  {NAMESPACE}.errorsOf ms (fun line s => "{PREFIX_ERROR}" ++ toString line ++ " " ++ toString s.length ++ "\\n" ++ s ++ "\\n") "" ""
 """,
     f"""open Lean Elab Command in
 meta partial def {NAMESPACE}.Prefix.loop (ictx : Parser.InputContext) (ps : Parser.ModuleParserState) : CommandElabM Unit := do
@@ -338,8 +340,6 @@ elab "#lean_agent_load " s:str : command => do
 """
 
 
-TRY_END = "LA-TRY-END"
-
 
 def lean_string(text: str) -> str:
     """`text` as a Lean string literal."""
@@ -372,22 +372,6 @@ def try_tactic(candidates) -> str:
 def prefix_command(piece: str) -> str:
     """One line that elaborates `piece` (whole commands of the file) with no info trees."""
     return f"{PREFIX_SYNTAX} {lean_string(piece)}\n"
-
-
-def prefix_errors(message: str) -> list[tuple[int, str]]:
-    """(1-based line in the piece, message) of each `LA-PREFIX-ERR` record in a loader's output."""
-    out, pos = [], 0
-    while True:
-        at = message.find("LA-PREFIX-ERR ", pos)
-        if at < 0:
-            return out
-        nl = message.find("\n", at)
-        head = message[at:nl if nl >= 0 else len(message)].split(" ")
-        if nl < 0 or len(head) != 3 or not head[1].isdigit() or not head[2].isdigit():
-            return out + [(0, message[at:])]
-        size = int(head[2])
-        out.append((int(head[1]), message[nl + 1:nl + 1 + size]))
-        pos = nl + 1 + size
 
 
 def parse_try(output: str, n: int) -> list[tuple[str, str]] | None:
