@@ -407,7 +407,7 @@ class Dojo:
             return res
 
     def run_tacs(self, state: TacticState, tactics: list[str] | tuple[str, ...],
-                 timeout: float | None = None, first_proof: bool = False) -> list[TacticResult]:
+                 timeout: float | None = None, first_proof: bool = False, grace: float = 0.0) -> list[TacticResult]:
         """`[run_tac(state, t) for t in tactics]`, in one Lean round trip.
 
         Search asks the policy for k tactics per state. One edit of the document runs them all in Lean
@@ -417,7 +417,9 @@ class Dojo:
         `ProofFinished` has had the same whole-theorem check and audit; so are multi-line tactics (their
         layout matters to the parser) and every tactic when the runner gives no usable answer (it timed
         out or crashed, or a tactic printed into its output); each then gets its own limit. `timeout`
-        caps the whole call: tactics it leaves no time for get a Timeout error without running. With
+        caps the whole call: tactics not started within it get a Timeout error without running (inside
+        Lean too: the runner checks the clock before each tactic), and a tactic already running then may
+        go on for `grace` seconds more before Lean is stopped (a stop restarts the worker). With
         `first_proof` (what search wants: one proof ends it), once a finisher has passed the audit, the
         later finishers are not audited (each audit costs about as much as a few steps) and the tactics
         not yet run are not run: both come back as `NotAudited`, a `LeanError` that says so."""
@@ -429,10 +431,11 @@ class Dojo:
         if len(together) > 1 and self.runner:
             with self._lock:
                 self.stats["batches"] = self.stats.get("batches", 0) + 1
-                limit = self.config.tactic_timeout * 2
+                budget = self.config.tactic_timeout * 2
                 if end is not None:
-                    limit = max(0.1, min(limit, end - time.time()))
-                answers = self._try_in_lean(base, [tactics[i] for i in together], limit)
+                    budget = max(0.0, min(budget, end - time.time()))
+                answers = self._try_in_lean(base, [tactics[i] for i in together], budget,
+                                            max(0.1, budget + (grace if end is not None else self.config.tactic_timeout)))
                 for i, (kind, text) in zip(together, answers or ()):
                     new = base + (tactics[i],)
                     if kind == "S":
@@ -457,18 +460,19 @@ class Dojo:
             # proof is worth more than the seconds past a deadline
             left = None if end is None or i in finishers else end - time.time()
             if left is not None and left <= 0:
-                results[i] = LeanError("Timeout: the time given to run_tacs ran out before this tactic was run")
+                results[i] = LeanError(leanmeta.NOT_STARTED)
             else:
-                results[i] = self.run_tac(state, tactic, timeout=left)
+                results[i] = self.run_tac(state, tactic, timeout=None if left is None else left + grace)
                 if first_proof and isinstance(results[i], ProofFinished):
                     proof_at = i
         return results  # type: ignore[return-value]
 
-    def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], limit: float) -> list[tuple[str, str]] | None:
+    def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], budget: float, limit: float) -> list[tuple[str, str]] | None:
         """Each tactic's outcome from `base` as (kind, text), by one run of the candidate runner: S with the
-        goals it left, F when none are left, E with its error. None when Lean gave no usable answer."""
+        goals it left, F when none are left, E with its error (`leanmeta.NOT_STARTED` for the tactics not
+        started within `budget` seconds). None when Lean gave no usable answer (Lean is stopped at `limit`)."""
         try:
-            elab = self._elaborate(base + (leanmeta.try_tactic(tactics),), timeout=limit)
+            elab = self._elaborate(base + (leanmeta.try_tactic(tactics, budget),), timeout=limit)
         except (DojoTimeoutError, DojoCrashError):
             return None
         diags = [d for d in elab.diagnostics if self._doc.holds(d)]

@@ -214,6 +214,8 @@ AUDIT_ELAB = (
 TRY_SYNTAX = "lean_agent_try"
 PREFIX_SYNTAX = "#lean_agent_prefix"
 TRY_END = "LA-TRY-END"  # the runner's closing error: it ran to the end
+# the runner's answer for a candidate it did not start: its time had run out
+NOT_STARTED = "Timeout: the time given to run_tacs ran out before this tactic was run"
 PREFIX_ERROR = "LA-PREFIX-ERR "  # the prefix loader's report of an error, followed by its line and message
 
 # The candidate runner: a tactic that runs each of its string arguments (a tactic's text) from the same
@@ -224,7 +226,9 @@ PREFIX_ERROR = "LA-PREFIX-ERR "  # the prefix loader's report of an error, follo
 #   interpreter. It avoids library functions whose compiled code this Lean lacks (`saveState` and so
 #   `try … catch` in TacticM, `withCurrHeartbeats`, `List.isEmpty`, String-to-MessageData): the state
 #   is saved and restored layer by layer, errors are caught at the CoreM level (heartbeats included),
-#   and each candidate gets the full heartbeat budget.
+#   and each candidate gets the heartbeats it would have alone after the state's tactics: what the
+#   earlier candidates used is not counted, what the state's own tactics used is (`maxHeartbeats` is
+#   per declaration, so a candidate that runs out of it alone fails in the proof too).
 # - A candidate's errors are the ones it logged (error recovery logs without throwing), else the
 #   exception's message; its goals are printed as Lean prints unsolved goals.
 # - Each result is `LA-TRY <index> <S|F|E> <length in characters>` and that many characters: S = the
@@ -263,14 +267,15 @@ meta partial def {NAMESPACE}.errorsOf (ms : List Message) (render : Nat → Stri
 """,
     f"""open Lean Elab Tactic Meta in
 meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.State) (te : Term.State)
-    (m : Meta.State) (c : Core.State) : TacticM Unit := do
+    (m : Meta.State) (c : Core.State) (hb0 : Nat) (stop : Nat) : TacticM Unit := do
   if h : i < cs.size then
     set {{ c with messages := {{}} }}
-    (match Parser.runParserCategory c.env `tactic ((cs[i].isStrLit?).getD "") with
+    -- `else (match` on one line: an `else` that ends its line opens a block that would take in the lines below
+    if (← IO.monoMsNow) ≥ stop then {NAMESPACE}.Try.emit i "E" "{NOT_STARTED}" else (match Parser.runParserCategory c.env `tactic ((cs[i].isStrLit?).getD "") with
     | .error e => {NAMESPACE}.Try.emit i "E" e
     | .ok stx => do
       let hb ← IO.getNumHeartbeats
-      tryCatchRuntimeEx (withTheReader Core.Context (fun ctx => {{ ctx with initHeartbeats := hb }}) do
+      tryCatchRuntimeEx (withTheReader Core.Context (fun ctx => {{ ctx with initHeartbeats := ctx.initHeartbeats + (hb - hb0) }}) do
         evalTactic stx
         let log := (← getThe Core.State).messages
         if log.hasErrors then {NAMESPACE}.Try.emit i "E" (← {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "")
@@ -283,12 +288,13 @@ meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.
                                       else e.toMessageData.toString)))
     let ng := (← getThe Core.State).ngen
     set t; set te; set m; set {{ c with ngen := ng }}
-    {NAMESPACE}.Try.loop cs (i + 1) t te m c
+    {NAMESPACE}.Try.loop cs (i + 1) t te m c hb0 stop
   else pure ()
 """,
     f"""open Lean Elab Tactic in
-elab "{TRY_SYNTAX} " cs:str* : tactic => do
+elab "{TRY_SYNTAX} " ms:num cs:str* : tactic => do
   {NAMESPACE}.Try.loop cs.raw 0 (← get) (← getThe Term.State) (← getThe Meta.State) (← getThe Core.State)
+    (← IO.getNumHeartbeats) ((← IO.monoMsNow) + ms.getNat)
   throwError "{TRY_END}"
 """,
     f"""open Lean in
@@ -363,10 +369,12 @@ def lean_string(text: str) -> str:
 TRY_ELAB = _LOADER + "".join(f"set_option Elab.async false in\n#lean_agent_load {lean_string(d)}\n" for d in _TRY_DEFS)
 
 
-def try_tactic(candidates) -> str:
+def try_tactic(candidates, budget: float = 3600.0) -> str:
     """The runner's tactic line for `candidates` (one-line tactic texts). Each runs as `(tactic)`, so a
-    trailing `;` or comment parses as it does in a proof."""
-    return TRY_SYNTAX + " " + " ".join(lean_string(f"({c.strip()}\n)") for c in candidates)
+    trailing `;` or comment parses as it does in a proof. A candidate is started only within `budget`
+    seconds of the runner's start; the later ones are answered `NOT_STARTED` without running."""
+    ms = max(0, round(budget * 1000))
+    return f"{TRY_SYNTAX} {ms} " + " ".join(lean_string(f"({c.strip()}\n)") for c in candidates)
 
 
 def prefix_command(piece: str) -> str:

@@ -232,9 +232,10 @@ class BestFirstSearch:
                     return
                 node = tasks[g[0]][0]
                 t0 = time.time()
-                # a slow batch may overrun the budget by at most `overrun` (then Lean is stopped)
-                left = max(deadline - time.time(), self.config.overrun)
-                batch = d.run_tacs(node.state, [tasks[j][1] for j in g], timeout=left, first_proof=True)
+                # tactics are started until the deadline; one then running may overrun it by at most
+                # `overrun` (then Lean is stopped)
+                batch = d.run_tacs(node.state, [tasks[j][1] for j in g], timeout=deadline - time.time(), first_proof=True,
+                                   grace=self.config.overrun)
                 share = (time.time() - t0) / len(g)
                 for j, res in zip(g, batch):
                     results[j] = (res, share)

@@ -335,6 +335,47 @@ def test_run_tacs_in_lean_agrees_with_run_tac_at_every_depth(tmp_path, lean_serv
         assert kinds == {TacticState, LeanError, ProofFinished}
 
 
+def _sum_have(name: str, k: int) -> str:
+    """A `have` whose `omega` costs heartbeats in proportion to `k`."""
+    return f"have {name} : {' + '.join(['xs.length'] * k)} = {k} * xs.length := by omega"
+
+
+def test_the_runner_counts_the_heartbeats_run_tac_counts(tmp_path, lean_server):
+    """`maxHeartbeats` is per declaration. A candidate that fits the budget alone but not after the state's
+    own tactics fails in the runner as it fails in run_tac (and in the finished proof); what the batch's
+    earlier candidates used is not counted against the later ones."""
+    f = tmp_path / "Mixed.lean"
+    f.write_text(RUNNER_THEOREM)
+    # measured: one 30-term `omega` fits 700k heartbeats, two do not
+    config = lean_server.config.with_(max_heartbeats=700)
+    with Dojo(Theorem(f, "mixed"), server=lean_server, config=config) as (dojo, s0):
+        s1 = dojo.run_tac(s0, _sum_have("h1", 30))
+        assert isinstance(s1, TacticState), s1
+        at_root = dojo.run_tacs(s0, [_sum_have("h2", 30), _sum_have("h3", 30), "constructor"])
+        assert [type(r) for r in at_root] == [TacticState] * 3, at_root
+        after = dojo.run_tacs(s1, [_sum_have("h2", 30), "constructor"])
+        alone = [dojo.run_tac(s1, _sum_have("h2", 30)), dojo.run_tac(s1, "constructor")]
+        assert [type(r) for r in after] == [type(r) for r in alone] == [LeanError, TacticState], (after, alone)
+        assert "heartbeats" in after[0].error
+
+
+def test_the_runner_starts_no_tactic_after_its_time(tmp_path, lean_server):
+    """`timeout` is checked inside Lean before each candidate: the tactics not started in time are answered
+    with a Timeout error, and the worker is not stopped (a stop costs a restart)."""
+    from lean import leanmeta
+    f = tmp_path / "Mixed.lean"
+    f.write_text(RUNNER_THEOREM)
+    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
+        restarts = dojo.stats["restarts"]
+        # the first candidate takes ~0.3 s, far past the 0.05 s given
+        out = dojo.run_tacs(s0, [_sum_have("h", 120), "constructor", "simp"], timeout=0.05, grace=60)
+        assert isinstance(out[0], TacticState), out
+        assert [r.error for r in out[1:]] == [leanmeta.NOT_STARTED] * 2, out
+        assert dojo.stats["restarts"] == restarts and dojo.stats["batches"] == 1
+        # without a deadline they all run
+        assert [type(r) for r in dojo.run_tacs(s0, ["constructor", "simp"])] == [TacticState, TacticState]
+
+
 def test_a_runner_that_does_not_elaborate_is_turned_off(tmp_path, lean_server, monkeypatch):
     """A Lean whose API differs from the pinned one may reject the runner's definitions: the Dojo still
     starts, says so, and runs a state's tactics one edit each, with the same answers."""
