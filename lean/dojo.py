@@ -434,8 +434,8 @@ class Dojo:
                 budget = self.config.tactic_timeout * 2
                 if end is not None:
                     budget = max(0.0, min(budget, end - time.time()))
-                hard = budget + (grace if end is not None else self.config.tactic_timeout)
-                answers = self._try_in_lean(base, [tactics[i] for i in together], budget, hard)
+                answers = self._try_in_lean(base, [tactics[i] for i in together], budget,
+                                            max(0.1, budget + (grace if end is not None else self.config.tactic_timeout)))
                 for i, (kind, text) in zip(together, answers or ()):
                     new = base + (tactics[i],)
                     if kind == "S":
@@ -467,16 +467,12 @@ class Dojo:
                     proof_at = i
         return results  # type: ignore[return-value]
 
-    # time for Lean to act on an interrupt before the worker is stopped from outside
-    INTERRUPT_MARGIN = 2.0
-
-    def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], budget: float, hard: float) -> list[tuple[str, str]] | None:
+    def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], budget: float, limit: float) -> list[tuple[str, str]] | None:
         """Each tactic's outcome from `base` as (kind, text), by one run of the candidate runner: S with the
         goals it left, F when none are left, E with its error (`leanmeta.NOT_STARTED` for the tactics not
-        started within `budget` seconds, `leanmeta.INTERRUPTED` for one still running at `hard`). None when
-        Lean gave no usable answer (it is stopped from outside `INTERRUPT_MARGIN` seconds after `hard`)."""
+        started within `budget` seconds). None when Lean gave no usable answer (Lean is stopped at `limit`)."""
         try:
-            elab = self._elaborate(base + (leanmeta.try_tactic(tactics, budget, hard),), timeout=hard + self.INTERRUPT_MARGIN)
+            elab = self._elaborate(base + (leanmeta.try_tactic(tactics, budget),), timeout=limit)
         except (DojoTimeoutError, DojoCrashError):
             return None
         diags = [d for d in elab.diagnostics if self._doc.holds(d)]

@@ -216,9 +216,6 @@ PREFIX_SYNTAX = "#lean_agent_prefix"
 TRY_END = "LA-TRY-END"  # the runner's closing error: it ran to the end
 # the runner's answer for a candidate it did not start: its time had run out
 NOT_STARTED = "Timeout: the time given to run_tacs ran out before this tactic was run"
-# ... and for one it stopped: a tactic still running at the hard limit is interrupted inside Lean (the
-# cancellation the language server uses on an edit), so the worker need not be killed and restarted
-INTERRUPTED = "Timeout: the tactic was stopped when the time given to run_tacs (and its grace) ran out"
 PREFIX_ERROR = "LA-PREFIX-ERR "  # the prefix loader's report of an error, followed by its line and message
 
 # The candidate runner: a tactic that runs each of its string arguments (a tactic's text) from the same
@@ -232,9 +229,6 @@ PREFIX_ERROR = "LA-PREFIX-ERR "  # the prefix loader's report of an error, follo
 #   and each candidate gets the heartbeats it would have alone after the state's tactics: what the
 #   earlier candidates used is not counted, what the state's own tactics used is (`maxHeartbeats` is
 #   per declaration, so a candidate that runs out of it alone fails in the proof too).
-# - Time: a candidate is started only before the soft deadline (the first number), and one still running
-#   at the hard deadline (the second) is interrupted through `Core.Context.cancelTk?`, which an alarm
-#   thread sets. The interrupt is caught at the EIO level: CoreM's catches rethrow it.
 # - A candidate's errors are the ones it logged (error recovery logs without throwing), else the
 #   exception's message; its goals are printed as Lean prints unsolved goals.
 # - Each result is `LA-TRY <index> <S|F|E> <length in characters>` and that many characters: S = the
@@ -271,15 +265,9 @@ meta partial def {NAMESPACE}.errorsOf (ms : List Message) (render : Nat → Stri
     f"""meta def {NAMESPACE}.Try.emit (i : Nat) (kind : String) (payload : String) : IO Unit :=
   IO.println ("LA-TRY " ++ toString i ++ " " ++ kind ++ " " ++ toString payload.length ++ "\\n" ++ payload)
 """,
-    f"""meta partial def {NAMESPACE}.Try.alarm (tk : IO.CancelToken) (done : IO.Ref Bool) (stop : Nat) : IO Unit := do
-  if (← done.get) then pure () else
-  if (← IO.monoMsNow) ≥ stop then tk.set else
-  IO.sleep 20
-  {NAMESPACE}.Try.alarm tk done stop
-""",
     f"""open Lean Elab Tactic Meta in
 meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.State) (te : Term.State)
-    (m : Meta.State) (c : Core.State) (hb0 : Nat) (stop : Nat) (tk : IO.CancelToken) : TacticM Unit := do
+    (m : Meta.State) (c : Core.State) (hb0 : Nat) (stop : Nat) : TacticM Unit := do
   if h : i < cs.size then
     set {{ c with messages := {{}} }}
     -- `else (match` on one line: an `else` that ends its line opens a block that would take in the lines below
@@ -287,34 +275,26 @@ meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.
     | .error e => {NAMESPACE}.Try.emit i "E" e
     | .ok stx => do
       let hb ← IO.getNumHeartbeats
-      -- caught at the EIO level: CoreM's own catches (`tryCatchRuntimeEx` too) rethrow an interrupt
-      controlAt (EIO Exception) fun run => try run (withTheReader Core.Context
-          (fun ctx => {{ ctx with initHeartbeats := ctx.initHeartbeats + (hb - hb0), cancelTk? := some tk }}) do
+      tryCatchRuntimeEx (withTheReader Core.Context (fun ctx => {{ ctx with initHeartbeats := ctx.initHeartbeats + (hb - hb0) }}) do
         evalTactic stx
         let log := (← getThe Core.State).messages
         if log.hasErrors then {NAMESPACE}.Try.emit i "E" (← {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "")
         else
           let gs ← getUnsolvedGoals
           {NAMESPACE}.Try.emit i (match gs with | [] => "F" | _ => "S") (← {NAMESPACE}.Try.goals gs ""))
-        catch e => run (do
+        (fun e => do
           let log := (← getThe Core.State).messages
-          {NAMESPACE}.Try.emit i "E" (← if (← tk.isSet) then pure "{INTERRUPTED}"
-                                      else if log.hasErrors then {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" ""
+          {NAMESPACE}.Try.emit i "E" (← if log.hasErrors then {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" ""
                                       else e.toMessageData.toString)))
     let ng := (← getThe Core.State).ngen
     set t; set te; set m; set {{ c with ngen := ng }}
-    {NAMESPACE}.Try.loop cs (i + 1) t te m c hb0 stop tk
+    {NAMESPACE}.Try.loop cs (i + 1) t te m c hb0 stop
   else pure ()
 """,
     f"""open Lean Elab Tactic in
-elab "{TRY_SYNTAX} " ms:num hard:num cs:str* : tactic => do
-  let t0 ← IO.monoMsNow
-  let tk ← IO.CancelToken.new
-  let done ← IO.mkRef false
-  let _ ← IO.asTask ({NAMESPACE}.Try.alarm tk done (t0 + hard.getNat)) (prio := .dedicated)
+elab "{TRY_SYNTAX} " ms:num cs:str* : tactic => do
   {NAMESPACE}.Try.loop cs.raw 0 (← get) (← getThe Term.State) (← getThe Meta.State) (← getThe Core.State)
-    (← IO.getNumHeartbeats) (t0 + ms.getNat) tk
-  done.set true
+    (← IO.getNumHeartbeats) ((← IO.monoMsNow) + ms.getNat)
   throwError "{TRY_END}"
 """,
     f"""open Lean in
@@ -389,14 +369,12 @@ def lean_string(text: str) -> str:
 TRY_ELAB = _LOADER + "".join(f"set_option Elab.async false in\n#lean_agent_load {lean_string(d)}\n" for d in _TRY_DEFS)
 
 
-def try_tactic(candidates, budget: float = 3600.0, hard: float | None = None) -> str:
+def try_tactic(candidates, budget: float = 3600.0) -> str:
     """The runner's tactic line for `candidates` (one-line tactic texts). Each runs as `(tactic)`, so a
     trailing `;` or comment parses as it does in a proof. A candidate is started only within `budget`
-    seconds of the runner's start; the later ones are answered `NOT_STARTED` without running. One still
-    running `hard` seconds after the start (default: `budget`) is interrupted: `INTERRUPTED`."""
+    seconds of the runner's start; the later ones are answered `NOT_STARTED` without running."""
     ms = max(0, round(budget * 1000))
-    hard_ms = max(ms, round((budget if hard is None else hard) * 1000))
-    return f"{TRY_SYNTAX} {ms} {hard_ms} " + " ".join(lean_string(f"({c.strip()}\n)") for c in candidates)
+    return f"{TRY_SYNTAX} {ms} " + " ".join(lean_string(f"({c.strip()}\n)") for c in candidates)
 
 
 def prefix_command(piece: str) -> str:

@@ -376,22 +376,6 @@ def test_the_runner_starts_no_tactic_after_its_time(tmp_path, lean_server):
         assert [type(r) for r in dojo.run_tacs(s0, ["constructor", "simp"])] == [TacticState, TacticState]
 
 
-def test_the_runner_interrupts_a_tactic_still_running_at_its_hard_limit(tmp_path, lean_server):
-    """A candidate still running when `timeout` + `grace` is over is interrupted inside Lean (the language
-    server's own cancellation), so the batch answers without the worker being stopped and restarted."""
-    from lean import leanmeta
-    f = tmp_path / "Mixed.lean"
-    f.write_text(RUNNER_THEOREM)
-    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
-        restarts = dojo.stats["restarts"]
-        # alone this `omega` runs ~2 s on a 2-core CPU
-        out = dojo.run_tacs(s0, [_sum_have("h", 300), "constructor"], timeout=0.3, grace=0.0)
-        assert [r.error for r in out] == [leanmeta.INTERRUPTED, leanmeta.NOT_STARTED], out
-        assert dojo.stats["restarts"] == restarts
-        # the worker goes on as before
-        assert isinstance(dojo.run_tac(s0, "constructor"), TacticState)
-
-
 def test_a_runner_that_does_not_elaborate_is_turned_off(tmp_path, lean_server, monkeypatch):
     """A Lean whose API differs from the pinned one may reject the runner's definitions: the Dojo still
     starts, says so, and runs a state's tactics one edit each, with the same answers."""

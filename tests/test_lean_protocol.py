@@ -180,4 +180,4 @@ def test_lean_string_literals():
     from lean.leanmeta import lean_string, try_tactic
     assert lean_string('a"b\\c\nd\te') == '"a\\"b\\\\c\\nd\\te"'
     assert lean_string("\x01") == '"\\x01"'
-    assert try_tactic(["simp", 'exact "x"'], 1.5, 3) == 'lean_agent_try 1500 3000 "(simp\\n)" "(exact \\"x\\"\\n)"'
+    assert try_tactic(["simp", 'exact "x"'], 1.5) == 'lean_agent_try 1500 "(simp\\n)" "(exact \\"x\\"\\n)"'
