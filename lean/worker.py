@@ -46,6 +46,102 @@ def _cpu_seconds(pid: int) -> float | None:
         return None
 
 
+def _run_delay_seconds(pid: int) -> float:
+    """Time the process's threads spent runnable but waiting for a CPU (schedstat's run_delay, summed)."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return 0.0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / 1e9
+
+
+def _io_bytes(pid: int) -> int:
+    """Bytes the process has read and written through system calls (files and pipes)."""
+    try:
+        with open(f"/proc/{pid}/io") as f:
+            fields = dict(line.split(":", 1) for line in f if ":" in line)
+        return int(fields["rchar"]) + int(fields["wchar"])
+    except (OSError, KeyError, ValueError):
+        return 0
+
+
+def _steal_seconds() -> float:
+    """CPU time the hypervisor took from this machine, all CPUs together (/proc/stat's steal)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / _TICK
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+@dataclass(frozen=True)
+class _Vitals:
+    """Signs of life of a worker at one instant; a stalled worker shows none of them grow."""
+
+    wall: float
+    cpu: float  # CPU seconds the process used
+    waiting: float  # seconds its threads were runnable but got no CPU (a crowded machine, not a deadlock)
+    steal: float  # seconds the hypervisor took from the whole machine
+    io: int  # bytes read and written (olean reads, LSP output)
+    messages: int  # LSP messages received from it
+
+    @staticmethod
+    def sample(pid: int, messages: int, now: float) -> "_Vitals | None":
+        cpu = _cpu_seconds(pid)
+        if cpu is None:
+            return None
+        return _Vitals(now, cpu, _run_delay_seconds(pid), _steal_seconds(), _io_bytes(pid), messages)
+
+
+class StallWatch:
+    """Decides whether a process with a request pending is stalled: asleep for a whole window.
+
+    Low CPU alone is not enough: on a crowded or throttled machine a working Lean gets little CPU, and
+    killing it there only repeats the work (seen in CI: 6 kills in one test, each replay killed again).
+    A deadlocked process sleeps: it neither runs, nor waits for a CPU, nor moves data, nor says anything.
+    """
+
+    # below this share of one core over the window, a process counts as not running: an idle wasm
+    # worker polls its thread ports at 3-4% of a core (measured over 10 s), and one at work uses a
+    # whole core, or half of one with two workers per core. The same share bounds the time its threads
+    # may wait for a CPU and the machine's steal.
+    CPU_SHARE = 0.15
+    IO_BYTES = 1 << 16  # more data than this read or written (olean reads, LSP output) is progress
+
+    def __init__(self, pid: int, window: float):
+        self.pid, self.window = pid, window
+        self._samples: list[_Vitals] = []
+
+    def check(self, now: float, messages: int) -> str | None:
+        """Why the process counts as stalled over the last `window` seconds, else None.
+
+        `messages` counts what the process has said so far (any message is a sign of life)."""
+        v = _Vitals.sample(self.pid, messages, now)
+        if v is None:
+            return None
+        samples = self._samples
+        samples.append(v)
+        while len(samples) > 1 and samples[1].wall <= now - self.window:
+            samples.pop(0)  # keep exactly one sample at or before the window's start
+        v0 = samples[0]
+        span = now - v0.wall
+        if span < self.window:
+            return None
+        limit = self.CPU_SHARE * span
+        cpu, waiting, steal, io = v.cpu - v0.cpu, v.waiting - v0.waiting, v.steal - v0.steal, v.io - v0.io
+        if cpu > limit or waiting > limit or steal > limit or io > self.IO_BYTES or v.messages > v0.messages:
+            return None
+        return (f"{cpu:.2f} s of CPU in the last {span:.1f} s with a request pending, {waiting:.2f} s waiting "
+                f"for a CPU, {io} bytes of I/O, no message, machine steal {steal:.2f} s")
+
 def _threads(pid: int) -> list[tuple[str, str, str]]:
     """(name, scheduler state, kernel wait channel) of each thread: what a stalled worker is stuck in."""
     out = []
@@ -91,6 +187,8 @@ class LeanWorker:
         self.memory_limit_mb = memory_limit_mb
         self.stall_seconds = stall_seconds
         self.stalls = 0  # requests abandoned because the process sat idle (see `_await`)
+        self._messages = 0  # LSP messages received, a sign of life for the stall check
+        self._stall_streak = 0  # stalls since the last answered request: each one doubles the next window
         base = Path("/tmp") if workdir is None else workdir  # the wasm glue always mounts /tmp
         self.dir = Path(tempfile.mkdtemp(prefix="lean-agent-", dir=base))
         self.uri = "file://" + str(self.dir / "Proof.lean")
@@ -236,6 +334,7 @@ class LeanWorker:
             self._cv.notify_all()
 
     def _dispatch(self, proc: subprocess.Popen, msg: dict) -> None:
+        self._messages += 1
         if "method" in msg and "id" in msg:  # the worker's own requests (refresh hints): answer null
             try:
                 proc.stdin.write(lsp.encode(lsp.response(msg["id"])))
@@ -264,10 +363,12 @@ class LeanWorker:
         for `stall_seconds` while it is pending: Lean working on a request keeps a core busy, and one that
         sits idle with the request unanswered is deadlocked (seen rarely with the wasm runtime: a start or
         a one-line `exact` hanging until its 20-300 s limit). DojoStallError lets the caller restart and
-        replay at once; its message carries the threads' states for diagnosis."""
+        replay at once; its message carries the threads' states for diagnosis. A request that stalls again
+        after its replay gets twice the window (at most 4x): if the kill was wrong, the replay must not be
+        killed at the same point."""
         deadline = time.time() + timeout
         pid = self.proc.pid if self.proc else None
-        samples: list[tuple[float, float]] = []  # (wall time, process CPU seconds)
+        watch = StallWatch(pid, self.stall_seconds * 2 ** min(self._stall_streak, 2)) if pid is not None else None
         stalled = None
         with self._cv:
             while id_ not in self._responses:
@@ -277,41 +378,41 @@ class LeanWorker:
                 left = deadline - now
                 if left <= 0:
                     raise DojoTimeoutError(f"Lean did not answer within {timeout:.1f} s")
-                if self.stall_seconds > 0 and pid is not None:
-                    stalled = self._check_stall(pid, samples, now)
+                if self.stall_seconds > 0 and watch is not None:
+                    stalled = self._check_stall(pid, watch, now)
                     if stalled:
                         break
                 self._cv.wait(min(left, 0.5))
             else:
+                self._stall_streak = 0
                 return self._responses.pop(id_)
         # killed outside the lock: reaping may wait up to 10 s, and the reader thread needs the lock meanwhile
         log.warning("%s; stderr tail: %s", stalled, self.stderr_tail(400))
         self.kill()
         raise DojoStallError(stalled)
 
-    # below this share of one core over the window, a worker with a request pending counts as stalled:
-    # an idle wasm worker polls its thread ports at 3-4% of a core (measured over 10 s), and one at work
-    # uses a whole core, or half of one with two workers per core
-    STALL_CPU_SHARE = 0.15
-
-    def _check_stall(self, pid: int, samples: list[tuple[float, float]], now: float) -> str | None:
-        """Why the pending request counts as stalled (the process idles with it unanswered), else None."""
-        cpu = _cpu_seconds(pid)
-        if cpu is None:
-            return None
-        samples.append((now, cpu))
-        while len(samples) > 1 and samples[1][0] <= now - self.stall_seconds:
-            samples.pop(0)  # keep exactly one sample at or before the window's start
-        t0, c0 = samples[0]
-        if now - t0 < self.stall_seconds or cpu - c0 > self.STALL_CPU_SHARE * (now - t0):
+    def _check_stall(self, pid: int, watch: "StallWatch", now: float) -> str | None:
+        """Why the pending request counts as stalled, with the threads' states, else None."""
+        why = watch.check(now, self._messages)
+        if why is None:
             return None
         threads = _threads(pid)
         if any(state == "D" for _, state, _ in threads):
             return None  # waiting on the disk is not a deadlock
         self.stalls += 1
+        self._stall_streak += 1
         summary = ", ".join(f"{n}:{st}:{wc}" for n, st, wc in threads)
-        return (f"Lean worker stalled: {cpu - c0:.2f} s of CPU in the last {now - t0:.1f} s with a request pending "
-                f"(threads: {summary}); it was killed and will be replaced")
+        return (f"Lean worker stalled: {why} (threads: {summary}; last trace line: {self._last_trace()!r}); "
+                f"it was killed and will be replaced")
+
+    def _last_trace(self) -> str:
+        """The runtime's last [DEBUG] line: which phase (start, import, elaboration) a stall hit."""
+        try:
+            data = (self.dir / "stderr.log").read_bytes()[-4000:].decode("utf-8", "replace")
+        except OSError:
+            return ""
+        lines = [l for l in data.splitlines() if l.strip()]
+        return lines[-1][:160] if lines else ""
 
     # ---- document ------------------------------------------------------------------------------
     @property
