@@ -28,7 +28,7 @@ from pathlib import Path
 
 from lean import Dojo, LeanConfig, LeanServer, ProofFinished, TacticState, Theorem
 from lean.dojo import document_header
-from lean.worker import _cpu_seconds
+from lean.worker import cpu_seconds
 
 PROOFS = {
     "and_swap": ("(p q : Prop) (hp : p) (hq : q) : q ∧ p", ["constructor", "exact hq", "exact hp"]),
@@ -146,7 +146,7 @@ def part_b(server: LeanServer, path: Path, names: list[str], repeats: int, out: 
     def cpu() -> tuple[float, float]:
         """CPU seconds of the workers, and of this process (the client side of every step)."""
         t = os.times()
-        return sum(_cpu_seconds(w.proc.pid) or 0.0 for w in server.workers() if w.proc), t.user + t.system
+        return sum(cpu_seconds(w.proc.pid) or 0.0 for w in server.workers() if w.proc), t.user + t.system
 
     # warm-up: both workers started with this header (a start is ~17 s, not a step cost) and past V8's
     # tier-up of the hot wasm functions, which costs a fresh worker ~10 ms of compile CPU per step for its

@@ -431,6 +431,8 @@ class Dojo:
         if len(together) > 1 and self.runner:
             with self._lock:
                 self.stats["batches"] = self.stats.get("batches", 0) + 1
+                # without a deadline: candidates may start for 2x tactic_timeout, and the last one started
+                # may then run for its own tactic_timeout (3x in all, the most one call can hold a worker)
                 budget = self.config.tactic_timeout * 2
                 if end is not None:
                     budget = max(0.0, min(budget, end - time.time()))

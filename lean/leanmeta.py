@@ -302,6 +302,12 @@ meta def {NAMESPACE}.Prefix.report (ms : List Message) : IO String :=
   {NAMESPACE}.errorsOf ms (fun line s => "{PREFIX_ERROR}" ++ toString line ++ " " ++ toString s.length ++ "\\n" ++ s ++ "\\n") "" ""
 """,
     f"""open Lean Elab Command in
+meta def {NAMESPACE}.Prefix.setAsync (b : Bool) : CommandElabM Unit :=
+  modify fun st => {{ st with scopes := match st.scopes with
+    | [] => []
+    | h :: t => {{ h with opts := h.opts.setBool `Elab.async b }} :: t }}
+""",
+    f"""open Lean Elab Command in
 meta partial def {NAMESPACE}.Prefix.loop (ictx : Parser.InputContext) (ps : Parser.ModuleParserState) : CommandElabM Unit := do
   let s ← get
   match s.scopes with
@@ -316,13 +322,9 @@ meta partial def {NAMESPACE}.Prefix.loop (ictx : Parser.InputContext) (ps : Pars
       let before := (← get).messages
       modify fun st => {{ st with messages := {{}} }}
       let async := scope.opts.getBool `Elab.async true
-      modify fun st => {{ st with scopes := match st.scopes with
-        | [] => []
-        | h :: t => {{ h with opts := h.opts.setBool `Elab.async false }} :: t }}
+      {NAMESPACE}.Prefix.setAsync false
       withReader (fun ctx => {{ ctx with fileMap := ictx.fileMap }}) (Lean.Elab.Command.elabCommand stx)
-      modify fun st => {{ st with scopes := match st.scopes with
-        | [] => []
-        | h :: t => {{ h with opts := h.opts.setBool `Elab.async async }} :: t }}
+      {NAMESPACE}.Prefix.setAsync async
       IO.print (← {NAMESPACE}.Prefix.report (← get).messages.toList)
       modify fun st => {{ st with messages := before }}
       {NAMESPACE}.Prefix.loop ictx ps'

@@ -36,7 +36,7 @@ log = logging.getLogger("lean.worker")
 _TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _cpu_seconds(pid: int) -> float | None:
+def cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system, all threads) the process has used; None where /proc cannot tell."""
     try:
         with open(f"/proc/{pid}/stat") as f:
@@ -95,7 +95,7 @@ class _Vitals:
 
     @staticmethod
     def sample(pid: int, messages: int, now: float) -> "_Vitals | None":
-        cpu = _cpu_seconds(pid)
+        cpu = cpu_seconds(pid)
         if cpu is None:
             return None
         return _Vitals(now, cpu, _run_delay_seconds(pid), _steal_seconds(), _io_bytes(pid), messages)

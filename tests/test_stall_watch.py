@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from lean.worker import StallWatch
+from lean.worker import StallWatch, cpu_seconds
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/proc/self/schedstat"), reason="needs Linux /proc")
 
@@ -79,8 +79,6 @@ def test_a_process_starved_of_cpu_is_not_stalled(procs):
     time.sleep(0.3)
     assert verdict(p) is None
     # the premise: it really got less CPU than the share that counts as running
-    from lean.worker import _cpu_seconds
-
-    c0 = _cpu_seconds(p.pid)
+    c0 = cpu_seconds(p.pid)
     time.sleep(WINDOW)
-    assert _cpu_seconds(p.pid) - c0 < StallWatch.CPU_SHARE * WINDOW, "the low-priority process was not starved"
+    assert cpu_seconds(p.pid) - c0 < StallWatch.CPU_SHARE * WINDOW, "the low-priority process was not starved"
