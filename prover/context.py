@@ -19,13 +19,51 @@ from typing import Callable
 
 from lean.build import find_package_root, module_file, source_dirs
 from lean.source import STRUCTURE_KEYWORDS, THEOREM_KEYWORDS, declarations, parse_header, structure_fields
-from prover.premises import PremiseIndex
+from prover.premises import NoRewrite, PremiseIndex
 
 DEFINITION_KINDS = ("def", "abbrev")
 UNFOLD_WEIGHT = 1.0  # benchmarks/premises.py: 0.8 recalls fewer (84% in the first 8), 1.5 about as many (88% vs 87%)
 _WORD = re.compile(r"[A-Za-z_][\w']*")
 # a structure field whose type relates things states a law (`mul_assoc : ∀ a b c, … = …`); `α → α → α` is data
 _LAW = re.compile(r"[=≠↔≤<≥>∣¬∧∨∈∉⊆]|\bTrue\b|\bFalse\b")
+
+
+def _top_level_split(text: str, seps: tuple[str, ...]) -> tuple[str, str, str] | None:
+    """(left, separator, right) at the first separator outside brackets, else None."""
+    depth = 0
+    for i, c in enumerate(text):
+        if c in "([{⟨":
+            depth += 1
+        elif c in ")]}⟩":
+            depth -= 1
+        elif depth == 0:
+            for sep in seps:
+                if text.startswith(sep, i):
+                    return text[:i], sep, text[i + len(sep):]
+    return None
+
+
+def rewrites_a_variable(statement: str) -> bool:
+    """Whether the lemma concludes `x = …` (or `x ↔ …`) with `x` one of its own variables.
+
+    Such a lemma is no rewrite rule: as a simp lemma its left side matches every term of that type, and
+    simp tries to discharge its hypotheses at each one. Proved `one_unique (e : α) (h : ∀ a, M.mul e a = a)
+    : e = M.one` in a premise set made every later `simp_all [..]` of the file take 5-17 s instead of
+    0.3 s (benchmarks/search.py, Algebra). Such lemmas are offered as `NoRewrite` premises: to apply,
+    not to rewrite with."""
+    names: set[str] = set()
+    rest = statement.split(None, 2)[-1] if statement.split(None, 1)[0] in THEOREM_KEYWORDS else statement
+    for m in re.finditer(r"[({]\s*([^:(){}]+?)\s*:", rest):
+        names.update(m.group(1).split())
+    head = _top_level_split(" " + rest, (" : ",))
+    if head is None:
+        return False
+    concl = head[2].strip()
+    while (q := re.match(r"∀\s*(.+?),\s*", concl)) is not None:  # `∀ x y, x = …`: x is a variable too
+        names.update(w.strip("(){}") for w in re.split(r"[\s:]+", q.group(1)) if w)
+        concl = concl[q.end():]
+    eq = _top_level_split(concl, (" = ", " ↔ "))
+    return eq is not None and eq[0].strip() in names
 
 
 class FileContext:
@@ -82,6 +120,7 @@ class FileContext:
             by_short.setdefault(d[0].split(".")[-1], []).append(d)
         # the definitions each lemma mentions, worked out once per theorem, not at every goal
         about = {n: {w for w in _WORD.findall(st) if w in by_short} for n, st in lemmas}
+        no_rewrite = {n for n, st in lemmas if rewrites_a_variable(st)}
 
         def premises(goal: str) -> list[str]:
             words = set(_WORD.findall(goal.split("⊢")[-1])) | {w.split(".")[-1] for w in re.findall(r"[\w'.]+", goal)}
@@ -98,7 +137,7 @@ class FileContext:
                 for n, s in index.scores(goal + " " + unfolded).items():
                     if about[n] <= vocab:
                         scores[n] = max(scores.get(n, 0.0), UNFOLD_WEIGHT * s)
-            ranked = [n for _, n in sorted((-s, n) for n, s in scores.items()) if n not in names]
+            ranked = [NoRewrite(n) if n in no_rewrite else n for _, n in sorted((-s, n) for n, s in scores.items()) if n not in names]
             return (names + ranked)[: self.k]
 
         return premises

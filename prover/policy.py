@@ -23,6 +23,8 @@ from typing import Any, Protocol, runtime_checkable
 
 import torch
 
+from prover.premises import NoRewrite
+
 __all__ = [
     "Policy",
     "Candidates",
@@ -181,6 +183,8 @@ _PRIOR: dict[str, float] = {
     "cases2_simp": math.log(0.05),
     "split": math.log(0.05),  # the target branches (`if`/`match`): one goal per branch
     "split_simp": math.log(0.08),
+    "instance_simpa": math.log(0.04),  # `simpa [..] using h t`: a ∀-hypothesis at a term of the goal
+    "instance_have": math.log(0.02),
 }
 _BRANCHES = re.compile(r"\bif\b.*\bthen\b|\bmatch\b")
 
@@ -307,7 +311,9 @@ class PortfolioPolicy:
                             cands.append((f"cases {n}", _PRIOR["cases_prop"] + bonus))
             if branches:
                 cands += [("split", _PRIOR["split"]), ("split <;> simp_all", _PRIOR["split_simp"] - 0.5)]
-        clean = [p.strip() for p in list(premises)[: self.max_premises] if p.strip() and not any(c.isspace() for c in p.strip())]
+        # rewriting sets leave out what matches every term (NoRewrite): it makes each simp call crawl
+        clean = [p.strip() for p in list(premises)[: self.max_premises]
+                 if p.strip() and not any(c.isspace() for c in p.strip()) and not isinstance(p, NoRewrite)]
         if clean:
             # the first premises are usually the definitions the goal mentions, then the lemmas about what
             # they unfold to: unfold and rewrite with them together, and after a case split, in every branch
@@ -346,11 +352,17 @@ class PortfolioPolicy:
                 if len(pair) == 2:  # a definition by matching on two arguments (`mkPlus a b`) splits on both
                     a, b = pair
                     cands.append((f"cases {a} <;> cases {b} <;> simp_all [{lemmas}]", _PRIOR["cases2_simp"]))
+        if goals:
+            cands += _instances(goals[0], clean[: self.simp_set])
         for rank, p in enumerate(list(premises)[: self.max_premises]):
+            apply_only = isinstance(p, NoRewrite)
             p = p.strip()
             if not _IDENT.match(p):  # only plain names: anything else could inject tactic syntax
                 continue
             bonus = -0.1 * rank
+            if apply_only:
+                cands += [(f"exact {p}", _PRIOR["premise_exact"] + bonus), (f"apply {p}", _PRIOR["premise_apply"] + bonus)]
+                continue
             cands += [
                 (f"simp [{p}]", _PRIOR["premise_simp"] + bonus),
                 (f"rw [{p}]", _PRIOR["premise_rw"] + bonus),
@@ -359,6 +371,33 @@ class PortfolioPolicy:
                 (f"apply {p}", _PRIOR["premise_apply"] + bonus),
             ]
         return cands
+
+
+def _instances(g: GoalView, lemmas: Sequence[str], max_terms: int = 3) -> list[tuple[str, float]]:
+    """A ∀-hypothesis is a lemma about the goal's own terms: `h : ∀ a, M.mul e a = a` at `M.one`, the
+    term in `⊢ e = M.one`, says `M.mul e M.one = M.one`, which the structure law `mul_one` turns into the
+    goal. The terms tried are the locals and the locals' fields (`M.one`) the target mentions."""
+    local_names = {n for names, _ in g.hypotheses for n in names}
+    # locals that are terms (`e : α`, `M : Monoid' α`), not proofs or types
+    values = {n for names, ty in g.hypotheses for n in names if not _is_universe(ty) and not _PROP_MARKERS.search(ty)}
+    terms: list[str] = []
+    for t in re.findall(r"[\w'.]+", g.target):
+        head = t.split(".")[0]
+        if t not in terms and _IDENT.match(t) and (t in values or ("." in t and head in values)):
+            terms.append(t)
+    using = f"simpa [{', '.join(lemmas)}] using" if lemmas else "simpa using"
+    out: list[tuple[str, float]] = []
+    for names, ty in g.hypotheses:
+        if not ty.startswith("∀"):
+            continue
+        for n in names:
+            if not _IDENT.match(n):
+                continue
+            fresh = _fresh(n, set(local_names))
+            for rank, t in enumerate(terms[:max_terms]):
+                out.append((f"{using} {n} {t}", _PRIOR["instance_simpa"] - 0.1 * rank))
+                out.append((f"have {fresh} := {n} {t}", _PRIOR["instance_have"] - 0.1 * rank))
+    return out
 
 
 # --------------------------------------------------------------------------------------------------

@@ -13,7 +13,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PremiseIndex", "tokenize"]
+
+class NoRewrite(str):
+    """A premise name to apply, not to rewrite with: its conclusion is `x = …` with `x` its own variable
+    (`one_unique … : e = M.one`), so as a simp or rw rule it matches every term (see
+    `prover.context.rewrites_a_variable`). Still a plain `str` to every other policy."""
+
+    __slots__ = ()
+
+
+__all__ = ["NoRewrite", "PremiseIndex", "tokenize"]
 
 _IDENT = re.compile(r"[^\W\d][\w'.]*|[^\w\s(){}\[\],:⟨⟩]")
 _STOP = frozenset({"fun", "by", "let", "have", "show", "from", "at", "with", "Type", "Prop", "Sort", "_", ":=", "."})

@@ -136,6 +136,21 @@ def test_portfolio_does_not_induct_on_functions_or_on_proofs_of_predicates():
         assert bad not in tactics, bad
 
 
+def test_portfolio_instantiates_forall_hypotheses_at_the_goals_terms():
+    """`h : ∀ a, M.mul e a = a` at `M.one` is `M.mul e M.one = M.one`, which `mul_one` turns into the goal
+    `e = M.one`: the hypothesis is instantiated at the locals and locals' fields the target mentions, never
+    at a type or a proof, and only ∀-hypotheses are."""
+    prem = ["Monoid'.mul_one", "Monoid'.one_mul"]
+    state = "α : Type\nM : Monoid' α\ne : α\nhe : e = e\nh : ∀ (a : α), M.mul e a = a\n⊢ e = M.one"
+    (every,) = PortfolioPolicy().generate([state], 200, [prem])
+    tactics = [t for t, _ in every]
+    assert "simpa [Monoid'.mul_one, Monoid'.one_mul] using h M.one" in tactics[:32]
+    assert "have h1 := h M.one" in tactics and "have h1 := h e" in tactics
+    assert not any(t.endswith(("h α", "h he")) or " he " in t and "using" in t for t in tactics)
+    (bare,) = PortfolioPolicy().generate([state], 200)
+    assert "simpa using h M.one" in [t for t, _ in bare]
+
+
 def test_portfolio_generalizes_accumulators_in_an_induction():
     """`exec env (append p q) s` needs `induction p generalizing q s`: the hypothesis for the tail must hold
     for the stack the head leaves, not only for `s`."""
