@@ -20,14 +20,15 @@ WINDOW = 1.0
 
 
 def verdict(proc: subprocess.Popen, messages=lambda: 0) -> str | None:
-    """Sample the process like `LeanWorker._await` does, for a little over one window."""
+    """Check the process like `LeanWorker._await` does, which stops at the first verdict, for two windows."""
     watch = StallWatch(proc.pid, WINDOW)
-    end = time.time() + WINDOW * 1.6
-    why = None
+    end = time.time() + WINDOW * 2.0
     while time.time() < end:
         why = watch.check(time.time(), messages())
+        if why is not None:
+            return why
         time.sleep(0.1)
-    return why
+    return None
 
 
 def spawn(code: str, **kw) -> subprocess.Popen:
