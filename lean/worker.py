@@ -149,6 +149,7 @@ class StallWatch:
         return (f"{cpu:.2f} s of CPU in the last {span:.1f} s with a request pending, {waiting:.2f} s waiting "
                 f"for a CPU, {io} bytes of I/O, no message, machine steal {steal:.2f} s")
 
+
 def _threads(pid: int) -> list[tuple[str, str, str]]:
     """(name, scheduler state, kernel wait channel) of each thread: what a stalled worker is stuck in."""
     out = []
@@ -366,9 +367,9 @@ class LeanWorker:
     def _await(self, id_: int, timeout: float) -> dict:
         """The response to request `id_`.
 
-        Besides the wall-clock `timeout`, a request fails fast when the process has used (almost) no CPU
-        for `stall_seconds` while it is pending: Lean working on a request keeps a core busy, and one that
-        sits idle with the request unanswered is deadlocked (seen rarely with the wasm runtime: a start or
+        Besides the wall-clock `timeout`, a request fails fast when the process has slept (`StallWatch`:
+        no CPU, no wait for one, no I/O, no message) for `stall_seconds` while it is pending: Lean working
+        on a request keeps a core busy, and one that sits idle with the request unanswered is deadlocked (seen rarely with the wasm runtime: a start or
         a one-line `exact` hanging until its 20-300 s limit). DojoStallError lets the caller restart and
         replay at once; its message carries the threads' states for diagnosis. A request that stalls again
         after its replay gets twice the window (at most 4x): if the kill was wrong, the replay must not be
