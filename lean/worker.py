@@ -289,12 +289,15 @@ class LeanWorker:
         return _rss_mb(self.proc.pid) if self.proc else 0.0
 
     def stderr_tail(self, n: int = 2000) -> str:
-        try:
-            data = (self.dir / "stderr.log").read_bytes()[-20000:].decode("utf-8", "replace")
-        except OSError:
-            return ""
-        lines = [l for l in data.splitlines() if not l.startswith("[DEBUG")]
+        lines = [l for l in self._stderr_lines() if not l.startswith("[DEBUG")]
         return "\n".join(lines)[-n:]
+
+    def _stderr_lines(self) -> list[str]:
+        """The lines of the last 20 KB the process wrote to stderr."""
+        try:
+            return (self.dir / "stderr.log").read_bytes()[-20000:].decode("utf-8", "replace").splitlines()
+        except OSError:
+            return []
 
     def _watch_memory(self, proc: subprocess.Popen, stop: threading.Event) -> None:
         while not stop.wait(0.5):
@@ -369,8 +372,8 @@ class LeanWorker:
 
         Besides the wall-clock `timeout`, a request fails fast when the process has slept (`StallWatch`:
         no CPU, no wait for one, no I/O, no message) for `stall_seconds` while it is pending: Lean working
-        on a request keeps a core busy, and one that sits idle with the request unanswered is deadlocked (seen rarely with the wasm runtime: a start or
-        a one-line `exact` hanging until its 20-300 s limit). DojoStallError lets the caller restart and
+        on a request keeps a core busy, and one that sits idle with the request unanswered is deadlocked
+        (seen rarely with the wasm runtime: a start or a one-line `exact` hanging until its 20-300 s limit). DojoStallError lets the caller restart and
         replay at once; its message carries the threads' states for diagnosis. A request that stalls again
         after its replay gets twice the window (at most 4x): if the kill was wrong, the replay must not be
         killed at the same point."""
@@ -387,7 +390,7 @@ class LeanWorker:
                 if left <= 0:
                     raise DojoTimeoutError(f"Lean did not answer within {timeout:.1f} s")
                 if self.stall_seconds > 0 and watch is not None:
-                    stalled = self._check_stall(pid, watch, now)
+                    stalled = self._check_stall(watch, now)
                     if stalled:
                         break
                 self._cv.wait(min(left, 0.5))
@@ -399,12 +402,12 @@ class LeanWorker:
         self.kill()
         raise DojoStallError(stalled)
 
-    def _check_stall(self, pid: int, watch: "StallWatch", now: float) -> str | None:
+    def _check_stall(self, watch: StallWatch, now: float) -> str | None:
         """Why the pending request counts as stalled, with the threads' states, else None."""
         why = watch.check(now, self._messages)
         if why is None:
             return None
-        threads = _threads(pid)
+        threads = _threads(watch.pid)
         if any(state == "D" for _, state, _ in threads):
             return None  # waiting on the disk is not a deadlock
         self.stalls += 1
@@ -415,11 +418,7 @@ class LeanWorker:
 
     def _last_trace(self) -> str:
         """The runtime's last [DEBUG] line: which phase (start, import, elaboration) a stall hit."""
-        try:
-            data = (self.dir / "stderr.log").read_bytes()[-4000:].decode("utf-8", "replace")
-        except OSError:
-            return ""
-        lines = [l for l in data.splitlines() if l.strip()]
+        lines = [l for l in self._stderr_lines() if l.strip()]
         return lines[-1][:160] if lines else ""
 
     # ---- document ------------------------------------------------------------------------------

@@ -137,7 +137,8 @@ class FileContext:
                 for n, s in index.scores(goal + " " + unfolded).items():
                     if about[n] <= vocab:
                         scores[n] = max(scores.get(n, 0.0), UNFOLD_WEIGHT * s)
-            ranked = [NoRewrite(n) if n in no_rewrite else n for _, n in sorted((-s, n) for n, s in scores.items()) if n not in names]
+            ranked = [NoRewrite(n) if n in no_rewrite else n
+                      for _, n in sorted((-s, n) for n, s in scores.items()) if n not in names]
             return (names + ranked)[: self.k]
 
         return premises
