@@ -83,6 +83,8 @@ def main() -> None:
     ap.add_argument("--trace", type=Path, default=Path("data/trace.jsonl"))
     ap.add_argument("--train-steps", type=int, default=300)
     ap.add_argument("--policies", default="portfolio,memory,portfolio+memory,model,mixture")
+    ap.add_argument("--steps", default="rpc", help="how Lean runs tactics: rpc (states held in Lean), edit (edits of "
+                    "the document; LeanConfig.rpc_steps=False), or rpc,edit: an arm each, one after the other")
     ap.add_argument("--frozen-memory", action="store_true", help="the memory does not learn from the run's proofs")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="searchbench-"))
@@ -111,22 +113,27 @@ def main() -> None:
         if name == "mixture":
             return learned_mixture(PortfolioPolicy(), memory, model), learn
         sys.exit(f"unknown policy {name!r}; choose from portfolio, memory, portfolio+memory, model, mixture")
-    server = LeanServer(LeanConfig())
     widths = [int(w) for w in args.widths.split(",")]
+    steps = args.steps.split(",")
+    if not set(steps) <= {"rpc", "edit"}:
+        sys.exit(f"--steps {args.steps!r}: use rpc, edit or rpc,edit")
     out: dict = {"budget_s_per_theorem": args.budget, "limit": args.limit, "files": args.files, "samples": args.samples,
-                 "widths": widths}
+                 "widths": widths, "steps": steps}
     labels = {(name, w): name if len(widths) == 1 else f"{name}@{w}" for name in names for w in widths}
-    try:
-        for (name, width), label in labels.items():
-            t0 = time.time()
-            policy, learn = arm(name)
-            out[label] = run_policy(label, policy, project, args.limit, args.budget, server, learn, args.files, args.samples, width)
-            out[label]["wall_s"] = round(time.time() - t0, 1)
-    finally:
-        server.close()
+    for mode in steps:
+        server = LeanServer(LeanConfig(rpc_steps=mode == "rpc"))
+        try:
+            for (name, width), label in labels.items():
+                t0 = time.time()
+                policy, learn = arm(name)
+                key = label if len(steps) == 1 else f"{label}[{mode}]"
+                out[key] = run_policy(key, policy, project, args.limit, args.budget, server, learn, args.files, args.samples, width)
+                out[key]["wall_s"] = round(time.time() - t0, 1)
+        finally:
+            server.close()
     for (name, width), label in labels.items():
         base = out.get(labels.get(("portfolio", width)), {}).get("proved")
-        if name != "portfolio" and base:
+        if name != "portfolio" and base and len(steps) == 1:
             out[f"{label}_over_portfolio"] = round(out[label]["proved"] / base, 3)
     print(json.dumps(out, indent=1))
 

@@ -337,6 +337,158 @@ elab "{PREFIX_SYNTAX} " s:str : command => do
   modifyInfoState fun st => {{ st with enabled := true }}
 """,
 )
+
+HOLD_TACTIC = "lean_agent_hold"
+RPC_RUN = f"{NAMESPACE}.Rpc.run"  # the RPC method that runs tactics from a held proof state
+
+# Proof states held inside Lean, and tactics run on them by RPC, without editing the document.
+# An edit costs ~8-25 ms of file-worker pipeline before any elaboration, an RPC call ~1 ms.
+# - `lean_agent_hold`, the theorem's only tactic in the document, saves the whole elaboration state
+#   (the contexts and states of CoreM/MetaM/TermElabM/TacticM) as entry 0 of a table (an `IO.Ref`) and
+#   leaves the goals open. The table hangs in the theorem's info tree as a `CustomInfo`, so it lives as
+#   long as the document's snapshot of the theorem, and every RPC call finds it there.
+# - The RPC method `LeanAgentMeta.Rpc.run {line, col, from, tactics, ms}` (line and column of the held
+#   tactic, which is how the info tree is found) runs each tactic from entry `from`
+#   and answers, per tactic, `{k, t, i}`: k = S (goals left, printed as Lean prints unsolved goals;
+#   the new state is entry i), F (no goals: the caller re-runs it by edit, whose whole-theorem check
+#   and audit decide), E (its error). Tactics not started within `ms` get `NOT_STARTED`.
+# - Each tactic gets the whole `maxHeartbeats` (counted from its start). In the proof the limit is per
+#   declaration, so a held state may be reachable here and not in the proof; a finished proof is
+#   re-elaborated whole by edit, which decides. (Counting what a state's tactics used does not carry
+#   over: the request's thread counts heartbeats its own way, and the counts came out ~10% above the
+#   elaboration's, failing steps the proof allows.)
+# - This Lean lacks the compiled code of much of its library, so: calls to functions whose callers would
+#   use a `_redArg` variant go through `opaqueId` (a closure of the full function); the RPC procedure
+#   is the handler itself (`unsafeCast`: `RpcProcedure` is a one-field structure), registered by hand
+#   (`@[server_rpc_method]` compiles a wrapper this Lean cannot); trees are walked by hand.
+_RPC_DEFS = (
+    f"""@[noinline] public meta def {NAMESPACE}.Rpc.opaqueId {{α : Type}} (x : α) : α := x
+""",
+    f"""open Lean Elab in
+public meta structure {NAMESPACE}.Rpc.Snap where
+  coreCtx : Core.Context
+  core : Core.State
+  metaCtx : Meta.Context
+  mst : Meta.State
+  termCtx : Term.Context
+  term : Term.State
+  tacCtx : Tactic.Context
+  tac : Tactic.State
+""",
+    f"""open Lean Elab Tactic in
+elab "{HOLD_TACTIC}" : tactic => do
+  let coreCtx ← readThe Core.Context
+  let core ← getThe Core.State
+  let metaCtx ← readThe Meta.Context
+  let mst ← getThe Meta.State
+  let termCtx ← readThe Term.Context
+  let term ← getThe Term.State
+  let tacCtx ← read
+  let tac ← get
+  let s : {NAMESPACE}.Rpc.Snap := {{ coreCtx, core, metaCtx, mst, termCtx, term, tacCtx, tac }}
+  let table ← IO.mkRef #[s]
+  let d : Dynamic := unsafe unsafeCast (``{NAMESPACE}.Rpc.Snap, table)
+  let push := {NAMESPACE}.Rpc.opaqueId (@PersistentArray.push InfoTree)
+  modifyThe Core.State fun st => {{ st with infoState := {{ st.infoState with
+    trees := push st.infoState.trees (.node (.ofCustomInfo {{ stx := .missing, value := d }}) {{}}) }} }}
+""",
+    f"""open Lean Elab in
+mutual
+public meta partial def {NAMESPACE}.Rpc.findIn (t : InfoTree) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
+  match t with
+  | .context _ t' => {NAMESPACE}.Rpc.findIn t'
+  | .node (.ofCustomInfo ci) _ =>
+    let (n, r) : Name × IO.Ref (Array {NAMESPACE}.Rpc.Snap) := unsafe unsafeCast ci.value
+    if n == ``{NAMESPACE}.Rpc.Snap then some r else none
+  | .node _ cs => ({NAMESPACE}.Rpc.findArr cs.tail 0).orElse fun _ => {NAMESPACE}.Rpc.findNode cs.root
+  | .hole _ => none
+public meta partial def {NAMESPACE}.Rpc.findNode (n : PersistentArrayNode InfoTree) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
+  match n with
+  | .leaf vs => {NAMESPACE}.Rpc.findArr vs 0
+  | .node cs => {NAMESPACE}.Rpc.findNodes cs 0
+public meta partial def {NAMESPACE}.Rpc.findNodes (cs : Array (PersistentArrayNode InfoTree)) (i : Nat) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
+  if h : i < cs.size then ({NAMESPACE}.Rpc.findNode cs[i]).orElse fun _ => {NAMESPACE}.Rpc.findNodes cs (i + 1) else none
+public meta partial def {NAMESPACE}.Rpc.findArr (ts : Array InfoTree) (i : Nat) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
+  if h : i < ts.size then ({NAMESPACE}.Rpc.findIn ts[i]).orElse fun _ => {NAMESPACE}.Rpc.findArr ts (i + 1) else none
+end
+""",
+    f"""open Lean Elab Tactic in
+public meta def {NAMESPACE}.Rpc.runOne (s : {NAMESPACE}.Rpc.Snap) (src : String) : IO (String × String × Option {NAMESPACE}.Rpc.Snap) := do
+  match Parser.runParserCategory s.core.env `tactic src with
+  | .error e => pure ("E", e, none)
+  | .ok stx =>
+    let hb ← IO.getNumHeartbeats
+    let coreCtx := {{ s.coreCtx with initHeartbeats := hb }}
+    let tr ← IO.mkRef s.tac
+    let ter ← IO.mkRef s.term
+    let mr ← IO.mkRef s.mst
+    -- no info trees: nothing reads a held state's, and building them costs time and memory
+    let cr ← IO.mkRef {{ s.core with messages := {{}}, infoState := {{ s.core.infoState with enabled := false }} }}
+    let act : TacticM (String × String) := do
+      evalTactic stx
+      let log := (← getThe Core.State).messages
+      if log.hasErrors then pure ("E", ← {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "")
+      else
+        let gs ← getUnsolvedGoals
+        pure ((match gs with | [] => "F" | _ => "S"), ← {NAMESPACE}.Try.goals gs "")
+    let r ← ((((act s.tacCtx tr) s.termCtx ter) s.metaCtx mr) coreCtx cr).toBaseIO
+    match r with
+    | .ok (k, txt) =>
+      if k == "S" then
+        pure (k, txt, some {{ s with tac := ← tr.get, term := ← ter.get, mst := ← mr.get, core := ← cr.get }})
+      else pure (k, txt, none)
+    | .error e =>
+      let log := (← cr.get).messages
+      pure ("E", ← (if log.hasErrors then {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "" else e.toMessageData.toString), none)
+""",
+    f"""open Lean in
+public meta partial def {NAMESPACE}.Rpc.runAll (table : IO.Ref (Array {NAMESPACE}.Rpc.Snap)) (s : {NAMESPACE}.Rpc.Snap)
+    (ts : List Json) (stop : Nat) (acc : Array Json) : IO (Array Json) := do
+  match ts with
+  | [] => pure acc
+  | t :: rest =>
+    let src := match t with | .str x => x | _ => ""
+    let (k, txt, s') ← if (← IO.monoMsNow) ≥ stop then pure ("E", "{NOT_STARTED}", none) else {NAMESPACE}.Rpc.runOne s src
+    let idx ← match s' with
+      | some ns => do
+        let arr ← table.get
+        table.set (arr.push ns)
+        pure arr.size
+      | none => pure 0
+    {NAMESPACE}.Rpc.runAll table s rest stop (acc.push (Json.mkObj [("k", Json.str k), ("t", Json.str txt), ("i", Json.num idx)]))
+""",
+    f"""open Lean Server in
+public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
+  let line := (j.getObjValAs? Nat "line").toOption.getD 0
+  let src := (j.getObjValAs? Nat "from").toOption.getD 0
+  let ms := (j.getObjValAs? Nat "ms").toOption.getD 0
+  let tacs := match j.getObjVal? "tactics" with | .ok (.arr a) => a.toList | _ => []
+  let doc := (← read).doc
+  let col := (j.getObjValAs? Nat "col").toOption.getD 0
+  let pos := doc.meta.text.lspPosToUtf8Pos ⟨line, col⟩
+  let fail := fun (m : String) => pure (.pure (Json.mkObj [("error", Json.str m)]))
+  match (RequestM.findInfoTreeAtPos doc pos true).task.get with
+  | none => fail "no info tree at the held theorem"
+  | some t => match {NAMESPACE}.Rpc.findIn t with
+    | none => fail "no held proof state in the document"
+    | some table =>
+      let arr ← table.get
+      if h : src < arr.size then
+        let stop := (← IO.monoMsNow) + ms
+        pure (.pure (Json.arr (← {NAMESPACE}.Rpc.runAll table arr[src] tacs stop #[])))
+      else fail "no such held state"
+""",
+    f"""open Lean Server in
+public meta unsafe def {NAMESPACE}.Rpc.runProc : RpcProcedure := unsafeCast {NAMESPACE}.Rpc.runJ
+""",
+    f"""open Lean Elab Command in
+elab "#lean_agent_rpc_register" : command => do
+  let f := {NAMESPACE}.Rpc.opaqueId (@Lean.MapDeclarationExtension.insert Name)
+  setEnv (f Lean.Server.userRpcProcedures (← getEnv) `{RPC_RUN} ``{NAMESPACE}.Rpc.runProc)
+""",
+    "#lean_agent_rpc_register\n",
+)
+
 _LOADER = """open Lean Elab Command in
 elab "#lean_agent_load " s:str : command => do
   match Parser.runParserCategory (← getEnv) `command ((s.raw.isStrLit?).getD "") with
@@ -368,7 +520,8 @@ def lean_string(text: str) -> str:
 
 # every line of it belongs to the runner: an error there (a Lean whose API differs) turns the runner off
 # (`Dojo.start`), and the Dojo runs tactics one edit each
-TRY_ELAB = _LOADER + "".join(f"set_option Elab.async false in\n#lean_agent_load {lean_string(d)}\n" for d in _TRY_DEFS)
+TRY_ELAB = _LOADER + "".join(f"set_option Elab.async false in\n#lean_agent_load {lean_string(d)}\n"
+                                for d in _TRY_DEFS + _RPC_DEFS)
 
 
 def try_tactic(candidates, budget: float = 3600.0) -> str:
@@ -377,6 +530,15 @@ def try_tactic(candidates, budget: float = 3600.0) -> str:
     seconds of the runner's start; the later ones are answered `NOT_STARTED` without running."""
     ms = max(0, round(budget * 1000))
     return f"{TRY_SYNTAX} {ms} " + " ".join(lean_string(f"({c.strip()}\n)") for c in candidates)
+
+
+def rpc_tactic(tactic: str) -> str:
+    """A tactic's text as the RPC runner parses it: `(tactic\n)`, as `try_tactic` writes one-line tactics
+    (a trailing `;` or comment then parses as in a proof), with the lines of a multi-line text shifted
+    by the parenthesis' column, so that a sequence of tactics on several lines stays one sequence and
+    an indented block keeps its layout."""
+    lines = tactic.strip("\n").split("\n")
+    return "(" + "\n ".join(lines).strip() + "\n)" if len(lines) == 1 else "(" + "\n ".join(lines) + "\n)"
 
 
 def prefix_command(piece: str) -> str:

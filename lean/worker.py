@@ -461,6 +461,23 @@ class LeanWorker:
                     del self._diags[old]
             return Elaboration(v, diags, time.time() - t0)
 
+    def rpc_call(self, method: str, params, pos: lsp.Position, timeout: float):
+        """The result of a user RPC method of the document (`$/lean/rpc/call`), found at `pos`. Methods
+        registered by hand (`leanmeta._RPC_DEFS`) ignore the session, so none is connected.
+        On timeout the worker is killed and DojoTimeoutError raised, as for `elaborate`."""
+        with self._lock:
+            rid = self._new_id()
+            self._send(lsp.request(rid, "$/lean/rpc/call", {"textDocument": {"uri": self.uri}, "position": pos.to_json(),
+                                                             "sessionId": "0", "method": method, "params": params}))
+            try:
+                resp = self._await(rid, timeout)
+            except DojoTimeoutError:
+                self.kill()
+                raise
+            if "error" in resp:
+                raise DojoCrashError(f"Lean rejected the RPC call {method}: {resp['error']}")
+            return resp.get("result")
+
     def plain_goal(self, pos: lsp.Position, timeout: float) -> list[str] | None:
         with self._lock:
             rid = self._new_id()

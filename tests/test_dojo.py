@@ -341,13 +341,15 @@ def _sum_have(name: str, k: int) -> str:
 
 
 def test_the_runner_counts_the_heartbeats_run_tac_counts(tmp_path, lean_server):
-    """`maxHeartbeats` is per declaration. A candidate that fits the budget alone but not after the state's
-    own tactics fails in the runner as it fails in run_tac (and in the finished proof); what the batch's
-    earlier candidates used is not counted against the later ones."""
+    """`maxHeartbeats` is per declaration. Editing the document, a candidate that fits the budget alone but
+    not after the state's own tactics fails in the in-document runner as it fails in run_tac (and in the
+    finished proof); what the batch's earlier candidates used is not counted against the later ones.
+    On states held in Lean (RPC) each tactic gets the whole budget, but a proof that exceeds it is still
+    refused: the finishing step is re-elaborated whole."""
     f = tmp_path / "Mixed.lean"
     f.write_text(RUNNER_THEOREM)
     # measured: one 30-term `omega` fits 700k heartbeats, two do not
-    config = lean_server.config.with_(max_heartbeats=700)
+    config = lean_server.config.with_(max_heartbeats=700, rpc_steps=False)
     with Dojo(Theorem(f, "mixed"), server=lean_server, config=config) as (dojo, s0):
         s1 = dojo.run_tac(s0, _sum_have("h1", 30))
         assert isinstance(s1, TacticState), s1
@@ -357,6 +359,13 @@ def test_the_runner_counts_the_heartbeats_run_tac_counts(tmp_path, lean_server):
         alone = [dojo.run_tac(s1, _sum_have("h2", 30)), dojo.run_tac(s1, "constructor")]
         assert [type(r) for r in after] == [type(r) for r in alone] == [LeanError, TacticState], (after, alone)
         assert "heartbeats" in after[0].error
+    with Dojo(Theorem(f, "mixed"), server=lean_server, config=config.with_(rpc_steps=True)) as (dojo, s0):
+        s1 = dojo.run_tac(s0, _sum_have("h1", 30))
+        s2 = dojo.run_tac(s1, _sum_have("h2", 30))
+        assert isinstance(s2, TacticState), s2  # the whole budget for each step
+        done = dojo.run_tac(s2, "exact ⟨⟨by omega, by simp⟩, hp⟩")
+        assert isinstance(done, LeanError) and "heartbeats" in done.error, done
+        assert isinstance(dojo.run_tac(s1, "exact ⟨⟨by omega, by simp⟩, hp⟩"), ProofFinished)
 
 
 def test_the_runner_starts_no_tactic_after_its_time(tmp_path, lean_server):
@@ -440,3 +449,30 @@ def test_run_tacs_first_proof_audits_one_finisher(demo_file, lean_server):
         assert later[2].pp == dojo.run_tac(s1, "exact hq").pp
         every = dojo.run_tacs(s1, ["exact hp", "all_goals assumption", "exact hq"])
         assert [type(r) for r in every] == [LeanError, ProofFinished, TacticState], every
+
+
+def test_states_held_in_lean_agree_with_edits(demo_file, lean_server):
+    """Tactics run by RPC on states held in Lean (`LeanConfig.rpc_steps`) give what editing the document
+    gives: the same goals, errors and finished proofs, at depth 0 and 1, and after an edit (a finished
+    proof's whole-theorem check) has replaced the held document, whose states are then held again."""
+    tactics = ["constructor", "exact hp", "exact ⟨hq, hp⟩", "simp", "constructor;", "exact hq -- c", "intro h",
+               "refine ⟨?_, hp⟩", "cases hp"]
+    edit_config = lean_server.config.with_(rpc_steps=False)
+    with Dojo(Theorem(demo_file, "and_swap"), server=lean_server) as (held, s0), \
+            Dojo(Theorem(demo_file, "and_swap"), server=lean_server, config=edit_config) as (edits, e0):
+        assert held.rpc and not edits.rpc
+        for state_h, state_e in ((s0, e0), (held.run_tac(s0, "constructor"), edits.run_tac(e0, "constructor"))):
+            by_rpc = [held.run_tac(state_h, t) for t in tactics]
+            by_edit = [edits.run_tac(state_e, t) for t in tactics]
+            assert [type(r) for r in by_rpc] == [type(r) for r in by_edit]
+            assert [r.pp for r in by_rpc if isinstance(r, TacticState)] == [r.pp for r in by_edit if isinstance(r, TacticState)]
+            assert [r.error.split("\n")[0] for r in by_rpc if isinstance(r, LeanError)] == \
+                   [r.error.split("\n")[0] for r in by_edit if isinstance(r, LeanError)]
+        assert len(held._held) > 2  # the states above were held in Lean, not edited
+        # the finished proofs above were checked by edit, which replaced the held document: a deep state
+        # is reached again by replaying its tactics on held states
+        s1 = held.run_tac(s0, "constructor")
+        s2 = held.run_tac(s1, "exact hq")
+        assert isinstance(held.run_tac(s2, "exact hp"), ProofFinished)
+        assert isinstance(held.run_tac(s2, "exact hq"), LeanError)
+        assert held.run_tacs(s1, ["exact hq", "exact hp"])[0] == s2
