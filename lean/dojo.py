@@ -234,22 +234,26 @@ class Dojo:
         self._doc = self._make_doc(text, decl, load_prefix=self.config.load_prefix)
         self._server = self._server or default_server(self.config)
         self.worker = self._server.acquire(lean_path, mounts, self._doc.header)
+        # the held tactic leaves the goals as `skip` does, and holds the initial state in Lean for the steps
+        first = (leanmeta.HOLD_TACTIC,) if self.rpc else ("skip",)
         try:
-            elab = self._elaborate(("skip",), initial=True)
+            elab = self._elaborate(first, initial=True)
             if self._doc.prefix_lines and not self._prefix_loaded(elab):
                 # an error before the theorem (or a file the loader cannot take apart): elaborate the text as
                 # written, so that Lean's own messages, at their lines, say what is wrong
                 self._doc = self._make_doc(text, decl, load_prefix=False)
-                elab = self._elaborate(("skip",), initial=True)
+                elab = self._elaborate(first, initial=True)
+            runner_errors = [d for d in elab.diagnostics if d.is_error and d.start.line in self._doc.runner_lines]
+            if runner_errors:
+                # a Lean whose API differs from the pinned one: tactics then run one edit each
+                self.runner = self.rpc = False
+                log.warning("the candidate runner does not elaborate in this Lean (%s); tactics run one edit each",
+                            runner_errors[0].message[:300])
+                if first != ("skip",):
+                    elab = self._elaborate(("skip",), initial=True)
         except BaseException:
             self.close()
             raise
-        runner_errors = [d for d in elab.diagnostics if d.is_error and d.start.line in self._doc.runner_lines]
-        if runner_errors:
-            # a Lean whose API differs from the pinned one: tactics then run one edit each
-            self.runner = self.rpc = False
-            log.warning("the candidate runner does not elaborate in this Lean (%s); run_tacs runs one edit per tactic",
-                        runner_errors[0].message[:300])
         prefix_errors = [d for d in elab.diagnostics if d.is_error and d.start.line < self._doc.theorem_line
                          and d.start.line not in self._doc.runner_lines]
         if prefix_errors:
@@ -269,6 +273,7 @@ class Dojo:
             raise DojoInitError(f"could not read the initial proof state of {decl.full_name}: {res}")
         init = TacticState(res.pp, 0, None, ())
         self._states[0] = ()
+        self._held = {(): 0} if self.rpc else {}
         return init
 
     def close(self) -> None:
@@ -400,14 +405,16 @@ class Dojo:
                 except DojoTimeoutError:
                     return LeanError(f"Timeout: the tactic did not finish within {limit:.1f} s "
                                      f"(Lean was restarted; other states are unaffected)")
-                if answer is not None and answer[0][0] != "F":
+                if answer is not None:
                     kind, text = answer[0]
                     if kind == "E":
                         return LeanError(text)
+                    if kind == "F":  # one edit elaborates the theorem as written and audits it
+                        return self._finish_by_edit(new)
                     res = TacticState(text, next(_ids), None, new)
                     self._states[res.id] = new
                     return res
-                # a finished proof (or no answer): the edit below elaborates the theorem as written
+                # no answer: the edit below runs the tactic
             try:
                 elab = self._elaborate(new, timeout=limit)
             except DojoTimeoutError:
@@ -513,9 +520,7 @@ class Dojo:
         """The document whose theorem holds its initial proof state in Lean (`leanmeta.HOLD_TACTIC`).
         `Elab.async` is off for it: an asynchronously elaborated proof keeps its info tree, and so the
         table of held states, out of the command's."""
-        d = self._doc
-        return (f"{d.before}set_option Elab.async false in\n"
-                f"{d._copy(d.head, (leanmeta.HOLD_TACTIC,), self.config.max_heartbeats)}")
+        return self._doc.text((leanmeta.HOLD_TACTIC,), self.config.max_heartbeats)
 
     def _rpc_ready(self) -> bool:
         """Make the held document current (after an edit replaced it, or a restart): every earlier
@@ -535,7 +540,7 @@ class Dojo:
         return True
 
     def _rpc_call(self, base_index: int, tactics: list[str], budget: float, limit: float) -> list[dict]:
-        line = self._doc.by_line + 2  # the held tactic's line (one `set_option … in` line more than `_copy`)
+        line = self._doc.by_line + 1  # the held tactic's line
         params = {"line": line, "col": 2, "from": base_index, "ms": max(0, round(budget * 1000)),
                   "tactics": [leanmeta.rpc_tactic(t) for t in tactics]}
         t0 = time.time()
@@ -589,6 +594,25 @@ class Dojo:
         """Collect the finished theorem's axioms in Lean; with `fresh`, first re-elaborate the whole
         theorem as written (a changed `set_option` forces a fresh elaboration of the command).
         None means accepted."""
+        return self._audited(tactics, fresh)[1]
+
+    def _finish_by_edit(self, tactics: tuple[str, ...]) -> TacticResult:
+        """The verdict on `tactics`, which closed the goals on a held state: one edit elaborates the
+        theorem with them as written and audits it (`_audited`)."""
+        res, verdict = self._audited(tactics)
+        if isinstance(res, TacticState):
+            self._states[res.id] = tactics  # as written, goals are left (the held run was more lenient)
+            return res
+        if res is not None and not isinstance(res, ProofFinished):
+            return res
+        if verdict is not None:
+            return LeanError(f"proof rejected by the whole-theorem check: {verdict}")
+        self._states[res.tactic_state_id] = tactics
+        return res
+
+    def _audited(self, tactics: tuple[str, ...], fresh: bool = False) -> tuple[TacticResult | None, str | None]:
+        """`_verify`'s work: the theorem with `tactics` classified (None if the check did not complete)
+        and the verdict (None: accepted)."""
         stop = tuple(self.allowed_premises)
         # closing the theorem's namespaces/sections puts the report at the top level of the file; any
         # error in it (say, a clash with the file's names) leaves no report, and the proof is rejected
@@ -602,17 +626,17 @@ class Dojo:
             elab = self._elaborate(tactics, check=check, heartbeats=hb, timeout=limit)
             self.stats["audit_s"] += time.time() - t0
         except (DojoTimeoutError, DojoCrashError) as e:
-            return f"the re-check did not complete ({e})"
+            return None, f"the re-check did not complete ({e})"
         res = self._classify(elab, tactics)
         if not isinstance(res, ProofFinished):
-            return f"re-elaboration gave {type(res).__name__}: {getattr(res, 'error', '')[:300]}"
+            return res, f"re-elaboration gave {type(res).__name__}: {getattr(res, 'error', '')[:300]}"
         infos = "\n".join(d.message for d in elab.diagnostics if not d.is_error)
         reports = leanmeta.parse_report("LA-AXIOMS", infos)
         if len(reports) != 1:
             errs = [d.message for d in elab.diagnostics if d.is_error]
-            return f"Lean produced no axiom report for the theorem ({'; '.join(errs)[:300] or 'missing output'})"
+            return res, f"Lean produced no axiom report for the theorem ({'; '.join(errs)[:300] or 'missing output'})"
         leaves = next(iter(reports.values()))
-        return safety.axiom_verdict(leaves, frozenset(self.allowed_premises), self.untrusted)
+        return res, safety.axiom_verdict(leaves, frozenset(self.allowed_premises), self.untrusted)
 
     def check_proof(self, tactics: list[str] | tuple[str, ...]) -> TacticResult:
         """Verdict on a whole tactic proof, replayed from the initial state as one text."""

@@ -75,8 +75,9 @@ def test_timeout_restarts_and_next_tactic_works(demo_file, lean_server):
     assert lean_server.config.stall_seconds < 7
     with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server, timeout=7) as (dojo, s0):
         t0 = time.time()
-        # omega's case splits over 30 disequalities: ~15 s of honest work on this machine, far over 7 s
-        xs = [f"x{i}" for i in range(30)]
+        # omega over 50 disequalities: ~20 s of honest work on a 2-core CPU (on a held state, with no info
+        # trees; ~36 s for 60 runs out of heartbeats), far over 7 s
+        xs = [f"x{i}" for i in range(50)]
         hard = (f"have : ∀ {' '.join(xs)} : Nat, {' → '.join(f'{x} ≠ 1' for x in xs)} → {' + '.join(xs)} ≠ 1 := by omega\n"
                 "simp")
         slow = dojo.run_tac(s0, hard)
