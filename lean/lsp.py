@@ -134,6 +134,12 @@ def plain_goal(id_: int, uri: str, pos: Position) -> dict:
     return request(id_, "$/lean/plainGoal", {"textDocument": {"uri": uri}, "position": pos.to_json()})
 
 
+def rpc_call(id_: int, uri: str, pos: Position, method: str, params: Any, session: str = "0") -> dict:
+    """`$/lean/rpc/call`: a user RPC method of the document, looked up in the environment at `pos`."""
+    return request(id_, "$/lean/rpc/call", {"textDocument": {"uri": uri}, "position": pos.to_json(),
+                                            "sessionId": session, "method": method, "params": params})
+
+
 def utf16_len(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
 

@@ -446,13 +446,7 @@ class LeanWorker:
             else:
                 self._send(lsp.did_change(self.uri, v, text))
             self._text = text
-            rid = self._new_id()
-            self._send(lsp.wait_for_diagnostics(rid, self.uri, v))
-            try:
-                resp = self._await(rid, timeout)
-            except DojoTimeoutError:
-                self.kill()
-                raise
+            resp = self._request(lambda rid: lsp.wait_for_diagnostics(rid, self.uri, v), timeout)
             if "error" in resp:
                 raise DojoCrashError(f"Lean rejected waitForDiagnostics: {resp['error']}")
             with self._cv:
@@ -461,31 +455,27 @@ class LeanWorker:
                     del self._diags[old]
             return Elaboration(v, diags, time.time() - t0)
 
+    def _request(self, make, timeout: float) -> dict:
+        """Send the request `make(id)` and return its response; on timeout the worker is killed (nothing
+        keeps running) and DojoTimeoutError raised. The caller holds the lock."""
+        rid = self._new_id()
+        self._send(make(rid))
+        try:
+            return self._await(rid, timeout)
+        except DojoTimeoutError:
+            self.kill()
+            raise
+
     def rpc_call(self, method: str, params, pos: lsp.Position, timeout: float):
-        """The result of a user RPC method of the document (`$/lean/rpc/call`), found at `pos`. Methods
-        registered by hand (`leanmeta._RPC_DEFS`) ignore the session, so none is connected.
-        On timeout the worker is killed and DojoTimeoutError raised, as for `elaborate`."""
+        """The result of a user RPC method of the document, found at `pos`. The methods the documents
+        register by hand (`leanmeta._RPC_DEFS`) ignore the session, so none is connected."""
         with self._lock:
-            rid = self._new_id()
-            self._send(lsp.request(rid, "$/lean/rpc/call", {"textDocument": {"uri": self.uri}, "position": pos.to_json(),
-                                                             "sessionId": "0", "method": method, "params": params}))
-            try:
-                resp = self._await(rid, timeout)
-            except DojoTimeoutError:
-                self.kill()
-                raise
+            resp = self._request(lambda rid: lsp.rpc_call(rid, self.uri, pos, method, params), timeout)
             if "error" in resp:
                 raise DojoCrashError(f"Lean rejected the RPC call {method}: {resp['error']}")
             return resp.get("result")
 
     def plain_goal(self, pos: lsp.Position, timeout: float) -> list[str] | None:
         with self._lock:
-            rid = self._new_id()
-            self._send(lsp.plain_goal(rid, self.uri, pos))
-            try:
-                resp = self._await(rid, timeout)
-            except DojoTimeoutError:
-                self.kill()
-                raise
-            res = resp.get("result")
+            res = self._request(lambda rid: lsp.plain_goal(rid, self.uri, pos), timeout).get("result")
             return None if res is None else list(res.get("goals", []))

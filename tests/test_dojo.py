@@ -310,12 +310,17 @@ RUNNER_TACTICS = ["constructor", "omega", "simp", "intro x", "refine ‚ü®?_, ?_‚ü
                   "set_option maxHeartbeats 1 in simp_all", "cases xs", "induction xs <;> simp_all", "apply And.intro"]
 
 
-def test_run_tacs_in_lean_agrees_with_run_tac_at_every_depth(tmp_path, lean_server):
-    """The candidate runner (all of a state's tactics in one edit, inside Lean) answers what run_tac answers
-    one tactic at a time: the same kind of result, the same goals, the same proofs."""
+@pytest.mark.parametrize("held", [True, False], ids=["held-states", "in-document-runner"])
+def test_run_tacs_in_lean_agrees_with_run_tac_at_every_depth(tmp_path, lean_server, held):
+    """All of a state's tactics run together inside Lean (by RPC on the held state, or by the candidate
+    runner in one edit) answer what editing the document answers one tactic at a time: the same kind of
+    result, the same goals, the same proofs."""
     f = tmp_path / "Mixed.lean"
     f.write_text(RUNNER_THEOREM)
-    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
+    by_edit = lean_server.config.with_(rpc_steps=False)
+    with Dojo(Theorem(f, "mixed"), server=lean_server, config=by_edit.with_(rpc_steps=held)) as (dojo, s0), \
+            Dojo(Theorem(f, "mixed"), server=lean_server, config=by_edit) as (edits, _):
+        assert dojo.rpc == held and not edits.rpc
         states = [s0, dojo.run_tac(s0, "constructor"), dojo.run_tac(dojo.run_tac(s0, "constructor"), "constructor")]
         assert all(isinstance(s, TacticState) for s in states), states
         kinds = set()
@@ -324,7 +329,7 @@ def test_run_tacs_in_lean_agrees_with_run_tac_at_every_depth(tmp_path, lean_serv
             together = dojo.run_tacs(state, RUNNER_TACTICS)
             kinds |= {type(r) for r in together}
             assert dojo.stats["batches"] == batches + 1
-            alone = [dojo.run_tac(state, t) for t in RUNNER_TACTICS]
+            alone = [edits.run_tac(state, t) for t in RUNNER_TACTICS]
             for t, a, b in zip(RUNNER_TACTICS, together, alone):
                 assert type(a) is type(b), (state.pp, t, a, b)
                 if isinstance(a, TacticState):
@@ -411,15 +416,17 @@ _TOKENS = ["simp", "omega", "intro", "x", "h", "hp", "exact", "constructor", "<;
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.lists(st.lists(st.sampled_from(_TOKENS), min_size=1, max_size=6).map(" ".join), min_size=2, max_size=6))
 def test_random_tactics_in_lean_agree_with_run_tac(tmp_path_factory, lean_server, tactics):
-    """Random tactic text through the runner: no crash, no proof that run_tac would not give, and the same
-    answers as one tactic at a time."""
+    """Random tactic text run together on a held state: no crash, no proof that editing the document would
+    not give, and the same answers as one edit per tactic."""
     f = tmp_path_factory.mktemp("rand") / "Mixed.lean"
     f.write_text(RUNNER_THEOREM)
-    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
+    by_edit = lean_server.config.with_(rpc_steps=False)
+    with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0), \
+            Dojo(Theorem(f, "mixed"), server=lean_server, config=by_edit) as (edits, _):
         s1 = dojo.run_tac(s0, "constructor")
         for state in (s0, s1):
             together = dojo.run_tacs(state, tactics)
-            alone = [dojo.run_tac(state, t) for t in tactics]
+            alone = [edits.run_tac(state, t) for t in tactics]
             assert [type(r) for r in together] == [type(r) for r in alone], (tactics, together, alone)
             assert [r.pp for r in together if isinstance(r, TacticState)] == \
                    [r.pp for r in alone if isinstance(r, TacticState)]
