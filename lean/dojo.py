@@ -59,6 +59,7 @@ class _Doc:
     by_line: int  # 0-based line of `by`
     by_col: int  # UTF-16 column of `by`
     runner_lines: range  # 0-based lines of the candidate runner (`leanmeta.TRY_ELAB`)
+    rpc_lines: range  # 0-based lines of the held states' definitions (`leanmeta.RPC_ELAB`)
     prefix_lines: range  # 0-based lines of the `#lean_agent_prefix` commands (empty: the text as written)
 
     def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
@@ -244,18 +245,22 @@ class Dojo:
                 self._doc = self._make_doc(text, decl, load_prefix=False)
                 elab = self._elaborate(first, initial=True)
             runner_errors = [d for d in elab.diagnostics if d.is_error and d.start.line in self._doc.runner_lines]
-            if runner_errors:
-                # a Lean whose API differs from the pinned one: tactics then run one edit each
-                self.runner = self.rpc = False
-                log.warning("the candidate runner does not elaborate in this Lean (%s); tactics run one edit each",
-                            runner_errors[0].message[:300])
+            rpc_errors = [d for d in elab.diagnostics if d.is_error and d.start.line in self._doc.rpc_lines]
+            if runner_errors or rpc_errors:
+                # a Lean whose API differs from the pinned one: tactics then run by edit (the runner's k
+                # tactics in one edit, if it elaborates; else one edit each)
+                self.rpc = False
+                self.runner = not runner_errors
+                log.warning("the %s does not elaborate in this Lean (%s); tactics run by edit",
+                            "candidate runner" if runner_errors else "held states' RPC method",
+                            (runner_errors or rpc_errors)[0].message[:300])
                 if first != ("skip",):
                     elab = self._elaborate(("skip",), initial=True)
         except BaseException:
             self.close()
             raise
         prefix_errors = [d for d in elab.diagnostics if d.is_error and d.start.line < self._doc.theorem_line
-                         and d.start.line not in self._doc.runner_lines]
+                         and d.start.line not in self._doc.runner_lines and d.start.line not in self._doc.rpc_lines]
         if prefix_errors:
             d = prefix_errors[0]
             line = d.start.line - self._line_shift + 1
@@ -288,9 +293,10 @@ class Dojo:
         which keeps its info trees out of the references the file worker recomputes at every edit
         (`leanmeta.TRY_ELAB`)."""
         header, body_start = document_header(text)
-        helpers = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB
+        helpers = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB + leanmeta.RPC_ELAB
         runner_start = (header + leanmeta.AUDIT_ELAB).count("\n")
         runner_lines = range(runner_start, runner_start + leanmeta.TRY_ELAB.count("\n"))
+        rpc_lines = range(runner_lines.stop, runner_lines.stop + leanmeta.RPC_ELAB.count("\n"))
         prefix = text[body_start:decl.start]
         if load_prefix:
             cuts = [_with_in_prefixes(text, d.start) for d in declarations(text) if body_start < d.start < decl.start]
@@ -306,7 +312,7 @@ class Dojo:
         theorem_line = before.count("\n")
         by_line = theorem_line + 2 + head.count("\n")  # two `set_option … in` lines
         by_col = utf16_len(head.split("\n")[-1]) + 1
-        return _Doc(header, before, head, decl, theorem_line, by_line, by_col, runner_lines, prefix_lines)
+        return _Doc(header, before, head, decl, theorem_line, by_line, by_col, runner_lines, rpc_lines, prefix_lines)
 
     def _prefix_loaded(self, elab: Elaboration) -> bool:
         """Whether the loaded text before the theorem elaborated without an error."""

@@ -489,14 +489,30 @@ elab "#lean_agent_rpc_register" : command => do
     "#lean_agent_rpc_register\n",
 )
 
-_LOADER = """open Lean Elab Command in
+# The loader of the helpers' definitions. A loaded command's positions are offsets into its string, so
+# its messages are logged again at the loader's own line: an error then says which block of the
+# document failed (`Dojo.start` tells the runner's from the held states').
+_LOADER = """open Lean in
+meta partial def LeanAgentMeta.relog (ms : List Message) (pos : Position) : Elab.Command.CommandElabM Unit := do
+  match ms with
+  | [] => pure ()
+  | m :: rest =>
+    modify fun st => { st with messages := st.messages.add { m with pos := pos, endPos := none } }
+    LeanAgentMeta.relog rest pos
+
+open Lean Elab Command in
 elab "#lean_agent_load " s:str : command => do
   match Parser.runParserCategory (← getEnv) `command ((s.raw.isStrLit?).getD "") with
   | .error e => throw (Exception.error s (MessageData.ofFormat (Std.Format.text e)))
   | .ok stx =>
+    let before := (← get).messages
+    modify fun st => { st with messages := {} }
     modifyInfoState fun st => { st with enabled := false }
     Lean.Elab.Command.elabCommand stx
     modifyInfoState fun st => { st with enabled := true }
+    let msgs := (← get).messages.toList
+    modify fun st => { st with messages := before }
+    LeanAgentMeta.relog msgs ((← getFileMap).toPosition (s.raw.getPos?.getD 0))
 """
 
 
@@ -518,10 +534,15 @@ def lean_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
-# every line of it belongs to the runner: an error there (a Lean whose API differs) turns the runner off
-# (`Dojo.start`), and the Dojo runs tactics one edit each
-TRY_ELAB = _LOADER + "".join(f"set_option Elab.async false in\n#lean_agent_load {lean_string(d)}\n"
-                                for d in _TRY_DEFS + _RPC_DEFS)
+def _loaded(defs) -> str:
+    return "".join(f"set_option Elab.async false in\n#lean_agent_load {lean_string(d)}\n" for d in defs)
+
+
+# every line of it belongs to the runner: an error there (a Lean whose API differs) turns the runner and
+# the held states off (`Dojo.start`), and the Dojo runs tactics one edit each
+TRY_ELAB = _LOADER + _loaded(_TRY_DEFS)
+# the held states, after the runner, whose helpers they use: an error here turns only them off
+RPC_ELAB = _loaded(_RPC_DEFS)
 
 
 def try_tactic(candidates, budget: float = 3600.0) -> str:

@@ -391,20 +391,22 @@ def test_the_runner_starts_no_tactic_after_its_time(tmp_path, lean_server):
         assert [type(r) for r in dojo.run_tacs(s0, ["constructor", "simp"])] == [TacticState, TacticState]
 
 
-def test_a_runner_that_does_not_elaborate_is_turned_off(tmp_path, lean_server, monkeypatch):
-    """A Lean whose API differs from the pinned one may reject the runner's definitions: the Dojo still
-    starts, says so, and runs a state's tactics one edit each, with the same answers."""
+@pytest.mark.parametrize("block", ["TRY_ELAB", "RPC_ELAB"])
+def test_a_runner_that_does_not_elaborate_is_turned_off(tmp_path, lean_server, monkeypatch, block):
+    """A Lean whose API differs from the pinned one may reject the runner's definitions or the held
+    states': the Dojo still starts, says so, and runs a state's tactics by edit (in one edit when the
+    runner elaborates, else one edit each), with the same answers."""
     from lean import leanmeta
-    broken = leanmeta.TRY_ELAB.replace("IO.getNumHeartbeats", "IO.getNumHeartbeatsNoSuchThing")
-    assert broken != leanmeta.TRY_ELAB
-    monkeypatch.setattr(leanmeta, "TRY_ELAB", broken)
+    broken = getattr(leanmeta, block).replace("IO.getNumHeartbeats", "IO.getNumHeartbeatsNoSuchThing")
+    assert broken != getattr(leanmeta, block)
+    monkeypatch.setattr(leanmeta, block, broken)
     f = tmp_path / "Mixed.lean"
     f.write_text(RUNNER_THEOREM)
     with Dojo(Theorem(f, "mixed"), server=lean_server) as (dojo, s0):
-        assert dojo.runner is False
+        assert dojo.rpc is False and dojo.runner is (block == "RPC_ELAB")
         tactics = ["constructor", "exact foo", "exact ⟨⟨by omega, by simp⟩, hp⟩", "simp"]
         together = dojo.run_tacs(s0, tactics)
-        assert dojo.stats.get("batches", 0) == 0
+        assert dojo.stats.get("batches", 0) == (block == "RPC_ELAB")
         assert [type(r) for r in together] == [TacticState, LeanError, ProofFinished, TacticState], together
 
 
