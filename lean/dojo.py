@@ -523,9 +523,7 @@ class Dojo:
 
     # ---- states held in Lean (RPC) ---------------------------------------------------------------
     def _hold_text(self) -> str:
-        """The document whose theorem holds its initial proof state in Lean (`leanmeta.HOLD_TACTIC`).
-        `Elab.async` is off for it: an asynchronously elaborated proof keeps its info tree, and so the
-        table of held states, out of the command's."""
+        """The document whose theorem holds its initial proof state in Lean (`leanmeta.HOLD_TACTIC`)."""
         return self._doc.text((leanmeta.HOLD_TACTIC,), self.config.max_heartbeats)
 
     def _rpc_ready(self) -> bool:
@@ -581,12 +579,16 @@ class Dojo:
             self.stats["restarts"] += 1
             self.worker.start()
             raise
-        except DojoCrashError as e:  # a crash or a stall: the edit path replays the state on a fresh worker
+        except DojoCrashError as e:
             self._held = {}
-            self.stats["restarts"] += 1
-            self.stats["stalls"] += isinstance(e, DojoStallError)
             if self.worker is not None and not self.worker.alive():
+                # a crash or a stall: the edit path replays the state on a fresh worker
+                self.stats["restarts"] += 1
+                self.stats["stalls"] += isinstance(e, DojoStallError)
                 self.worker.start()
+            else:  # Lean answered, but not as the held states do: stop paying for calls that cannot work
+                self.rpc = False
+                log.warning("held proof states do not answer (%s); tactics run by edit", str(e)[:300])
             return None
         answers = []
         for t, r in zip(tactics, out):
