@@ -80,8 +80,9 @@ def raw_elaboration_seconds(server: LeanServer, folder: Path, repeats: int = 5) 
 def dojo_pass(server: LeanServer, path: Path, names: list[str], audit: list | None = None,
               final: list | None = None, config: LeanConfig | None = None) -> tuple[float, int]:
     """Run every proof step by step through run_tac (warm Dojo per theorem); seconds in run_tac, steps.
-    `audit` collects the seconds spent on the final axiom audits (part of run_tac's time), `final` the
-    seconds of each proof's last step (the one that finishes it and pays for the audit)."""
+    `audit` collects the seconds of each proof's final check (part of run_tac's time: the audit, and on
+    held states also the theorem's re-elaboration as written), `final` the seconds of each proof's last
+    step (the one that finishes it and pays for the check)."""
     total, steps = 0.0, 0
     for name in names:
         _, tacs = PROOFS[name]

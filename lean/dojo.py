@@ -503,9 +503,10 @@ class Dojo:
         return results  # type: ignore[return-value]
 
     def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], budget: float, limit: float) -> list[tuple[str, str]] | None:
-        """Each tactic's outcome from `base` as (kind, text), by one run of the candidate runner: S with the
-        goals it left, F when none are left, E with its error (`leanmeta.NOT_STARTED` for the tactics not
-        started within `budget` seconds). None when Lean gave no usable answer (Lean is stopped at `limit`)."""
+        """Each tactic's outcome from `base` as (kind, text), by one RPC call on the held state (`_rpc_run`),
+        else by one run of the candidate runner: S with the goals it left, F when none are left, E with its
+        error (`leanmeta.NOT_STARTED` for the tactics not started within `budget` seconds). None when Lean
+        gave no usable answer (Lean is stopped at `limit`)."""
         if self.rpc:
             try:
                 return self._rpc_run(base, tactics, budget, limit)
@@ -522,19 +523,16 @@ class Dojo:
         return leanmeta.parse_try(output, len(tactics))
 
     # ---- states held in Lean (RPC) ---------------------------------------------------------------
-    def _hold_text(self) -> str:
-        """The document whose theorem holds its initial proof state in Lean (`leanmeta.HOLD_TACTIC`)."""
-        return self._doc.text((leanmeta.HOLD_TACTIC,), self.config.max_heartbeats)
-
     def _rpc_ready(self) -> bool:
         """Make the held document current (after an edit replaced it, or a restart): every earlier
         held state is then gone, and states are held again as they are used."""
-        text = self._hold_text()
+        # the document whose theorem holds its initial proof state (`leanmeta.HOLD_TACTIC`)
+        text = self._doc.text((leanmeta.HOLD_TACTIC,), self.config.max_heartbeats)
         w = self.worker
         if w is not None and w.alive() and w.text == text and self._held:
             return True
         self._held = {}
-        elab = self._elaborate((), text=text, initial=w is None or w.text is None)
+        elab = self._elaborate((leanmeta.HOLD_TACTIC,), initial=w is None or w.text is None)
         bad = [d for d in elab.diagnostics if d.is_error and self._doc.holds(d) and not d.message.startswith("unsolved goals")]
         if bad:
             self.rpc = False

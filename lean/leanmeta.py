@@ -262,6 +262,19 @@ meta partial def {NAMESPACE}.errorsOf (ms : List Message) (render : Nat → Stri
       {NAMESPACE}.errorsOf rest render sep (if acc.isEmpty then r else acc ++ sep ++ r)
     else {NAMESPACE}.errorsOf rest render sep acc
 """,
+    f"""open Lean Elab Tactic in
+meta def {NAMESPACE}.Try.outcome (stx : Syntax) : TacticM (String × String) := do
+  evalTactic stx
+  let log := (← getThe Core.State).messages
+  if log.hasErrors then pure ("E", ← {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "")
+  else
+    let gs ← getUnsolvedGoals
+    pure ((match gs with | [] => "F" | _ => "S"), ← {NAMESPACE}.Try.goals gs "")
+""",
+    f"""open Lean in
+meta def {NAMESPACE}.Try.failure (log : MessageLog) (e : Exception) : IO String :=
+  if log.hasErrors then {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "" else e.toMessageData.toString
+""",
     f"""meta def {NAMESPACE}.Try.emit (i : Nat) (kind : String) (payload : String) : IO Unit :=
   IO.println ("LA-TRY " ++ toString i ++ " " ++ kind ++ " " ++ toString payload.length ++ "\\n" ++ payload)
 """,
@@ -276,16 +289,9 @@ meta partial def {NAMESPACE}.Try.loop (cs : Array Syntax) (i : Nat) (t : Tactic.
     | .ok stx => do
       let hb ← IO.getNumHeartbeats
       tryCatchRuntimeEx (withTheReader Core.Context (fun ctx => {{ ctx with initHeartbeats := ctx.initHeartbeats + (hb - hb0) }}) do
-        evalTactic stx
-        let log := (← getThe Core.State).messages
-        if log.hasErrors then {NAMESPACE}.Try.emit i "E" (← {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "")
-        else
-          let gs ← getUnsolvedGoals
-          {NAMESPACE}.Try.emit i (match gs with | [] => "F" | _ => "S") (← {NAMESPACE}.Try.goals gs ""))
-        (fun e => do
-          let log := (← getThe Core.State).messages
-          {NAMESPACE}.Try.emit i "E" (← if log.hasErrors then {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" ""
-                                      else e.toMessageData.toString)))
+        let (kind, text) ← {NAMESPACE}.Try.outcome stx
+        {NAMESPACE}.Try.emit i kind text)
+        (fun e => do {NAMESPACE}.Try.emit i "E" (← {NAMESPACE}.Try.failure (← getThe Core.State).messages e)))
     let ng := (← getThe Core.State).ngen
     set t; set te; set m; set {{ c with ngen := ng }}
     {NAMESPACE}.Try.loop cs (i + 1) t te m c hb0 stop
@@ -424,22 +430,13 @@ public meta def {NAMESPACE}.Rpc.runOne (s : {NAMESPACE}.Rpc.Snap) (src : String)
     let mr ← IO.mkRef s.mst
     -- no info trees: nothing reads a held state's, and building them costs time and memory
     let cr ← IO.mkRef {{ s.core with messages := {{}}, infoState := {{ s.core.infoState with enabled := false }} }}
-    let act : TacticM (String × String) := do
-      evalTactic stx
-      let log := (← getThe Core.State).messages
-      if log.hasErrors then pure ("E", ← {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "")
-      else
-        let gs ← getUnsolvedGoals
-        pure ((match gs with | [] => "F" | _ => "S"), ← {NAMESPACE}.Try.goals gs "")
-    let r ← ((((act s.tacCtx tr) s.termCtx ter) s.metaCtx mr) coreCtx cr).toBaseIO
+    let r ← ((((({NAMESPACE}.Try.outcome stx) s.tacCtx tr) s.termCtx ter) s.metaCtx mr) coreCtx cr).toBaseIO
     match r with
     | .ok (k, txt) =>
       if k == "S" then
         pure (k, txt, some {{ s with tac := ← tr.get, term := ← ter.get, mst := ← mr.get, core := ← cr.get }})
       else pure (k, txt, none)
-    | .error e =>
-      let log := (← cr.get).messages
-      pure ("E", ← (if log.hasErrors then {NAMESPACE}.errorsOf log.toList (fun _ s => s) "\\n" "" else e.toMessageData.toString), none)
+    | .error e => pure ("E", ← {NAMESPACE}.Try.failure (← cr.get).messages e, none)
 """,
     f"""open Lean in
 public meta partial def {NAMESPACE}.Rpc.runAll (table : IO.Ref (Array {NAMESPACE}.Rpc.Snap)) (s : {NAMESPACE}.Rpc.Snap)
@@ -460,11 +457,11 @@ public meta partial def {NAMESPACE}.Rpc.runAll (table : IO.Ref (Array {NAMESPACE
     f"""open Lean Server in
 public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
   let line := (j.getObjValAs? Nat "line").toOption.getD 0
+  let col := (j.getObjValAs? Nat "col").toOption.getD 0
   let src := (j.getObjValAs? Nat "from").toOption.getD 0
   let ms := (j.getObjValAs? Nat "ms").toOption.getD 0
   let tacs := match j.getObjVal? "tactics" with | .ok (.arr a) => a.toList | _ => []
   let doc := (← read).doc
-  let col := (j.getObjValAs? Nat "col").toOption.getD 0
   let pos := doc.meta.text.lspPosToUtf8Pos ⟨line, col⟩
   let fail := fun (m : String) => pure (.pure (Json.mkObj [("error", Json.str m)]))
   match (RequestM.findInfoTreeAtPos doc pos true).task.get with
@@ -559,7 +556,9 @@ def rpc_tactic(tactic: str) -> str:
     by the parenthesis' column, so that a sequence of tactics on several lines stays one sequence and
     an indented block keeps its layout."""
     lines = tactic.strip("\n").split("\n")
-    return "(" + "\n ".join(lines).strip() + "\n)" if len(lines) == 1 else "(" + "\n ".join(lines) + "\n)"
+    if len(lines) == 1:
+        return f"({lines[0].strip()}\n)"
+    return "(" + "\n ".join(lines) + "\n)"
 
 
 def prefix_command(piece: str) -> str:
