@@ -9,8 +9,9 @@ A state *is* the list of tactics that led to it, so any earlier state can be ext
 the caller noticing. Lean holds the proof states themselves too: the document's theorem saves its
 initial state in Lean (`leanmeta.HOLD_TACTIC`), and a step is an RPC call that runs the tactic on a
 held state (a few milliseconds) instead of an edit of the proof text (8-25 ms of file-worker pipeline
-before any elaboration). A step that finishes the proof is run again by edit: the whole theorem,
-re-elaborated as written and audited, decides every `ProofFinished`.
+before any elaboration). A step that finishes the proof is checked whole: the theorem re-elaborated as
+written and audited decides every `ProofFinished`, by RPC from the command state saved just before the
+theorem when it passes, and by an edit of the document (whose messages stand) when it does not.
 """
 from __future__ import annotations
 
@@ -61,6 +62,7 @@ class _Doc:
     runner_lines: range  # 0-based lines of the candidate runner (`leanmeta.TRY_ELAB`)
     rpc_lines: range  # 0-based lines of the held states' definitions (`leanmeta.RPC_ELAB`)
     prefix_lines: range  # 0-based lines of the `#lean_agent_prefix` commands (empty: the text as written)
+    scope_line: int | None  # 0-based line of the command that saves the state before the theorem (`leanmeta.SCOPE_COMMAND`)
 
     def text(self, tactics: tuple[str, ...], heartbeats: int, check: str = "") -> str:
         return f"{self.before}{self._copy(self.head, tactics, heartbeats)}{check}"
@@ -232,7 +234,8 @@ class Dojo:
         build, lean_path, mounts = project_context(path, self.config)
         self.build: BuildResult | None = build
         self.untrusted = _sorry_decls(build, find_package_root(path.parent))
-        self._doc = self._make_doc(text, decl, load_prefix=self.config.load_prefix)
+        load_prefix = self.config.load_prefix
+        self._doc = self._make_doc(text, decl, load_prefix=load_prefix, scope=self.rpc)
         self._server = self._server or default_server(self.config)
         self.worker = self._server.acquire(lean_path, mounts, self._doc.header)
         # the held tactic leaves the goals as `skip` does, and holds the initial state in Lean for the steps
@@ -242,10 +245,12 @@ class Dojo:
             if self._doc.prefix_lines and not self._prefix_loaded(elab):
                 # an error before the theorem (or a file the loader cannot take apart): elaborate the text as
                 # written, so that Lean's own messages, at their lines, say what is wrong
-                self._doc = self._make_doc(text, decl, load_prefix=False)
+                load_prefix = False
+                self._doc = self._make_doc(text, decl, load_prefix=False, scope=self.rpc)
                 elab = self._elaborate(first, initial=True)
             runner_errors = [d for d in elab.diagnostics if d.is_error and d.start.line in self._doc.runner_lines]
-            rpc_errors = [d for d in elab.diagnostics if d.is_error and d.start.line in self._doc.rpc_lines]
+            rpc_errors = [d for d in elab.diagnostics if d.is_error and
+                          (d.start.line in self._doc.rpc_lines or d.start.line == self._doc.scope_line)]
             if runner_errors or rpc_errors:
                 # a Lean whose API differs from the pinned one: tactics then run by edit (the runner's k
                 # tactics in one edit, if it elaborates; else one edit each)
@@ -255,6 +260,7 @@ class Dojo:
                             "candidate runner" if runner_errors else "held states' RPC method",
                             (runner_errors or rpc_errors)[0].message[:300])
                 if first != ("skip",):
+                    self._doc = self._make_doc(text, decl, load_prefix=load_prefix, scope=False)
                     elab = self._elaborate(("skip",), initial=True)
         except BaseException:
             self.close()
@@ -287,11 +293,12 @@ class Dojo:
             self._server.release(w)
 
     # ---- documents -----------------------------------------------------------------------------
-    def _make_doc(self, text: str, decl: Declaration, load_prefix: bool = True) -> _Doc:
+    def _make_doc(self, text: str, decl: Declaration, load_prefix: bool = True, scope: bool = True) -> _Doc:
         """The document: header, helpers, the file's text before the theorem, the theorem. With
         `load_prefix`, that text is elaborated through `#lean_agent_prefix`, a piece per declaration,
         which keeps its info trees out of the references the file worker recomputes at every edit
-        (`leanmeta.TRY_ELAB`)."""
+        (`leanmeta.TRY_ELAB`). With `scope`, a command just before the theorem saves the command state
+        there, in which `_check_by_rpc` elaborates the finished theorem."""
         header, body_start = document_header(text)
         helpers = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB + leanmeta.RPC_ELAB
         runner_start = (header + leanmeta.AUDIT_ELAB).count("\n")
@@ -307,12 +314,18 @@ class Dojo:
         before = helpers + prefix
         if not before.endswith("\n"):
             before += "\n"
+        # (the file's line of an error before the theorem, as written: the scope line comes after them)
         self._line_shift = before.count("\n") - text[:decl.start].count("\n")
+        scope_line = None
+        if scope:
+            scope_line = before.count("\n")
+            before += leanmeta.SCOPE_COMMAND + "\n"
         head = text[decl.start:decl.assign].rstrip() + " :="
         theorem_line = before.count("\n")
         by_line = theorem_line + 2 + head.count("\n")  # two `set_option … in` lines
         by_col = utf16_len(head.split("\n")[-1]) + 1
-        return _Doc(header, before, head, decl, theorem_line, by_line, by_col, runner_lines, rpc_lines, prefix_lines)
+        return _Doc(header, before, head, decl, theorem_line, by_line, by_col, runner_lines, rpc_lines, prefix_lines,
+                    scope_line)
 
     def _prefix_loaded(self, elab: Elaboration) -> bool:
         """Whether the loaded text before the theorem elaborated without an error."""
@@ -415,8 +428,8 @@ class Dojo:
                     kind, text = answer[0]
                     if kind == "E":
                         return LeanError(text)
-                    if kind == "F":  # one edit elaborates the theorem as written and audits it
-                        return self._finish_by_edit(new)
+                    if kind == "F":  # the theorem, elaborated whole as written and audited, decides
+                        return self._check_by_rpc(new) or self._finish_by_edit(new)
                     res = TacticState(text, next(_ids), None, new)
                     self._states[res.id] = new
                     return res
@@ -596,6 +609,57 @@ class Dojo:
             answers.append((kind, text))
         return answers
 
+    def _check_by_rpc(self, tactics: tuple[str, ...]) -> TacticResult | None:
+        """`ProofFinished` if the theorem with `tactics` passes the whole-theorem check in Lean without an
+        edit: `leanmeta.RPC_CHECK` parses the theorem's text exactly as the document writes it (one
+        command, nothing after it), elaborates it from the command state the document saved just before
+        the theorem (`leanmeta.SCOPE_COMMAND`: same environment, namespaces, options, variables),
+        kernel-checks it (synchronously: no async tasks) and reports its axioms, which pass the same
+        audit as by edit. An error, a `sorry`, a failed audit or an unusable answer give None: the edit
+        path (`_finish_by_edit`, `check_proof`) then decides, so every rejection and its message come
+        from the document as before; only acceptance is faster (~10 ms instead of one ~40 ms edit)."""
+        doc = self._doc
+        if not self.rpc or doc.scope_line is None or not self._rpc_ready():
+            return None
+        params = {"line": doc.scope_line, "col": 0, "text": doc._copy(doc.head, tactics, self.config.max_heartbeats),
+                  "name": doc.decl.full_name, "stops": list(self.allowed_premises)}
+        limit = self.config.tactic_timeout * (len(tactics) + 1) + 30.0
+        t0 = time.time()
+        try:
+            out = self.worker.rpc_call(leanmeta.RPC_CHECK, params, Position(doc.scope_line, 0), limit)
+        except DojoTimeoutError as e:
+            self._held = {}
+            self.stats["timeouts"] += 1
+            self.stats["restarts"] += 1
+            self.worker.start()
+            return LeanError(f"proof rejected by the whole-theorem check: the re-check did not complete ({e})")
+        except DojoCrashError as e:
+            self._held = {}
+            if self.worker is not None and not self.worker.alive():
+                self.stats["restarts"] += 1
+                self.worker.start()
+            log.debug("the held check gave no answer (%s); checking by edit", str(e)[:300])
+            return None
+        finally:
+            self.stats["audit_s"] += time.time() - t0
+        self.stats["rpc_checks"] = self.stats.get("rpc_checks", 0) + 1
+        if not isinstance(out, dict) or not isinstance(out.get("msgs"), list) or not isinstance(out.get("report"), str):
+            return None  # Lean could not take the text as one theorem (its reason is out["error"])
+        msgs = [m for m in out["msgs"] if isinstance(m, dict)]
+        if len(msgs) != len(out["msgs"]) or any(m.get("s") == 1 or (m.get("s") == 2 and "sorry" in str(m.get("t")))
+                                                for m in msgs):
+            return None
+        reports = leanmeta.parse_report("LA-AXIOMS", out["report"])
+        if len(reports) != 1:
+            return None
+        leaves = next(iter(reports.values()))
+        if safety.axiom_verdict(leaves, frozenset(self.allowed_premises), self.untrusted) is not None:
+            return None
+        self.stats["rpc_accepted"] = self.stats.get("rpc_accepted", 0) + 1
+        res = ProofFinished(next(_ids), None, tactics)
+        self._states[res.tactic_state_id] = tactics
+        return res
+
     def _verify(self, tactics: tuple[str, ...], fresh: bool = False) -> str | None:
         """Collect the finished theorem's axioms in Lean; with `fresh`, first re-elaborate the whole
         theorem as written (a changed `set_option` forces a fresh elaboration of the command).
@@ -652,6 +716,9 @@ class Dojo:
             if early is not None:
                 return early
         with self._lock:
+            accepted = self._check_by_rpc(tactics)
+            if accepted is not None:
+                return accepted
             try:
                 elab = self._elaborate(tactics)
             except (DojoTimeoutError, DojoCrashError) as e:

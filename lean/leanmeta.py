@@ -122,6 +122,15 @@ def resolve (env : Environment) (n : Name) : Name :=
 partial def resolveAll (env : Environment) (xs : Array Syntax) (i : Nat) (acc : List Name) : List Name :=
   if h : i < xs.size then resolveAll env xs (i + 1) (resolve env xs[i].getId :: acc) else acc
 
+partial def resolveNames (env : Environment) : List Name → List Name → List Name
+  | [], acc => acc
+  | n :: ns, acc => resolveNames env ns (resolve env n :: acc)
+
+def auditName (env : Environment) (c : Name) (stops : List Name) : String :=
+  let r := resolve env c
+  if env.contains r then axiomsLine env r (resolveNames env stops [])
+  else String.append "LA-MISSING " (nameStr c)
+
 def auditLine (env : Environment) (c : Name) (stops : Array Syntax) : String :=
   let r := resolve env c
   if env.contains r then axiomsLine env r (resolveAll env stops 0 [])
@@ -346,6 +355,8 @@ elab "{PREFIX_SYNTAX} " s:str : command => do
 
 HOLD_TACTIC = "lean_agent_hold"
 RPC_RUN = f"{NAMESPACE}.Rpc.run"  # the RPC method that runs tactics from a held proof state
+RPC_CHECK = f"{NAMESPACE}.Rpc.check"  # the RPC method that elaborates and audits a whole theorem
+SCOPE_COMMAND = "#lean_agent_scope"  # saves the command state before the theorem, for RPC_CHECK
 
 # Proof states held inside Lean, and tactics run on them by RPC, without editing the document.
 # An edit costs ~8-25 ms of file-worker pipeline before any elaboration, an RPC call ~1 ms.
@@ -367,6 +378,13 @@ RPC_RUN = f"{NAMESPACE}.Rpc.run"  # the RPC method that runs tactics from a held
 #   use a `_redArg` variant go through `opaqueId` (a closure of the full function); the RPC procedure
 #   is the handler itself (`unsafeCast`: `RpcProcedure` is a one-field structure), registered by hand
 #   (`@[server_rpc_method]` compiles a wrapper this Lean cannot); trees are walked by hand.
+# - The whole-theorem check without an edit: `#lean_agent_scope`, the document's last command before
+#   the theorem, hangs the command state there (environment, namespaces, options, section variables)
+#   in its info tree. `LeanAgentMeta.Rpc.check {line, col, text, name, stops}` parses `text` (the
+#   theorem exactly as the document writes it; more than one command is refused), elaborates it from
+#   that state with `Elab.async` off (so the kernel check runs before it returns; the messages of any
+#   task it leaves are waited for and counted) and info trees off, and answers its messages and the
+#   `LA-AXIOMS` report of `name`. The environment is a value: the document's own is unchanged.
 _RPC_DEFS = (
     f"""@[noinline] public meta def {NAMESPACE}.Rpc.opaqueId {{α : Type}} (x : α) : α := x
 """,
@@ -400,22 +418,24 @@ elab "{HOLD_TACTIC}" : tactic => do
 """,
     f"""open Lean Elab in
 mutual
-public meta partial def {NAMESPACE}.Rpc.findIn (t : InfoTree) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
+public meta partial def {NAMESPACE}.Rpc.findIn (tag : Name) (t : InfoTree) : Option Dynamic :=
   match t with
-  | .context _ t' => {NAMESPACE}.Rpc.findIn t'
-  | .node (.ofCustomInfo ci) _ =>
-    let (n, r) : Name × IO.Ref (Array {NAMESPACE}.Rpc.Snap) := unsafe unsafeCast ci.value
-    if n == ``{NAMESPACE}.Rpc.Snap then some r else none
-  | .node _ cs => ({NAMESPACE}.Rpc.findArr cs.tail 0).orElse fun _ => {NAMESPACE}.Rpc.findNode cs.root
+  | .context _ t' => {NAMESPACE}.Rpc.findIn tag t'
+  | .node (.ofCustomInfo ci) cs =>
+    -- every value this file hangs in a tree is a (tag, value) pair, which is how a `Dynamic` is laid out
+    let (n, _) : Name × IO.Ref Nat := unsafe unsafeCast ci.value
+    if n == tag then some ci.value
+    else ({NAMESPACE}.Rpc.findArr tag cs.tail 0).orElse fun _ => {NAMESPACE}.Rpc.findNode tag cs.root
+  | .node _ cs => ({NAMESPACE}.Rpc.findArr tag cs.tail 0).orElse fun _ => {NAMESPACE}.Rpc.findNode tag cs.root
   | .hole _ => none
-public meta partial def {NAMESPACE}.Rpc.findNode (n : PersistentArrayNode InfoTree) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
+public meta partial def {NAMESPACE}.Rpc.findNode (tag : Name) (n : PersistentArrayNode InfoTree) : Option Dynamic :=
   match n with
-  | .leaf vs => {NAMESPACE}.Rpc.findArr vs 0
-  | .node cs => {NAMESPACE}.Rpc.findNodes cs 0
-public meta partial def {NAMESPACE}.Rpc.findNodes (cs : Array (PersistentArrayNode InfoTree)) (i : Nat) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
-  if h : i < cs.size then ({NAMESPACE}.Rpc.findNode cs[i]).orElse fun _ => {NAMESPACE}.Rpc.findNodes cs (i + 1) else none
-public meta partial def {NAMESPACE}.Rpc.findArr (ts : Array InfoTree) (i : Nat) : Option (IO.Ref (Array {NAMESPACE}.Rpc.Snap)) :=
-  if h : i < ts.size then ({NAMESPACE}.Rpc.findIn ts[i]).orElse fun _ => {NAMESPACE}.Rpc.findArr ts (i + 1) else none
+  | .leaf vs => {NAMESPACE}.Rpc.findArr tag vs 0
+  | .node cs => {NAMESPACE}.Rpc.findNodes tag cs 0
+public meta partial def {NAMESPACE}.Rpc.findNodes (tag : Name) (cs : Array (PersistentArrayNode InfoTree)) (i : Nat) : Option Dynamic :=
+  if h : i < cs.size then ({NAMESPACE}.Rpc.findNode tag cs[i]).orElse fun _ => {NAMESPACE}.Rpc.findNodes tag cs (i + 1) else none
+public meta partial def {NAMESPACE}.Rpc.findArr (tag : Name) (ts : Array InfoTree) (i : Nat) : Option Dynamic :=
+  if h : i < ts.size then ({NAMESPACE}.Rpc.findIn tag ts[i]).orElse fun _ => {NAMESPACE}.Rpc.findArr tag ts (i + 1) else none
 end
 """,
     f"""open Lean Elab Tactic in
@@ -466,9 +486,10 @@ public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (Requ
   let fail := fun (m : String) => pure (.pure (Json.mkObj [("error", Json.str m)]))
   match (RequestM.findInfoTreeAtPos doc pos true).task.get with
   | none => fail "no info tree at the held theorem"
-  | some t => match {NAMESPACE}.Rpc.findIn t with
+  | some t => match {NAMESPACE}.Rpc.findIn ``{NAMESPACE}.Rpc.Snap t with
     | none => fail "no held proof state in the document"
-    | some table =>
+    | some d =>
+      let (_, table) : Name × IO.Ref (Array {NAMESPACE}.Rpc.Snap) := unsafe unsafeCast d
       let arr ← table.get
       if h : src < arr.size then
         let stop := (← IO.monoMsNow) + ms
@@ -479,9 +500,101 @@ public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (Requ
 public meta unsafe def {NAMESPACE}.Rpc.runProc : RpcProcedure := unsafeCast {NAMESPACE}.Rpc.runJ
 """,
     f"""open Lean Elab Command in
+public meta structure {NAMESPACE}.Rpc.Scope where
+  ctx : Command.Context
+  st : Command.State
+""",
+    f"""open Lean Elab Command in
+elab "{SCOPE_COMMAND}" : command => do
+  let s : {NAMESPACE}.Rpc.Scope := {{ ctx := ← read, st := ← get }}
+  let d : Dynamic := unsafe unsafeCast (``{NAMESPACE}.Rpc.Scope, s)
+  let push := {NAMESPACE}.Rpc.opaqueId (@PersistentArray.push InfoTree)
+  modify fun st => {{ st with infoState := {{ st.infoState with
+    trees := push st.infoState.trees (.node (.ofCustomInfo {{ stx := .missing, value := d }}) {{}}) }} }}
+""",
+    f"""open Lean in
+public meta partial def {NAMESPACE}.Rpc.messages (ms : List Message) (acc : Array Json) : IO (Array Json) := do
+  match ms with
+  | [] => pure acc
+  | m :: rest =>
+    let sev := match m.severity with | .error => 1 | .warning => 2 | .information => 3
+    {NAMESPACE}.Rpc.messages rest (acc.push (Json.mkObj [("s", Json.num sev), ("l", Json.num m.pos.line),
+      ("c", Json.num m.pos.column), ("t", Json.str (← m.data.toString))]))
+""",
+    f"""open Lean Language in
+public meta partial def {NAMESPACE}.Rpc.taskMessages (ts : List (SnapshotTask SnapshotTree)) (acc : Array Json) : IO (Array Json) := do
+  match ts with
+  | [] => pure acc
+  | t :: rest =>
+    let tree := t.task.get
+    let acc ← {NAMESPACE}.Rpc.messages tree.element.diagnostics.msgLog.toList acc
+    let acc ← {NAMESPACE}.Rpc.taskMessages tree.children.toList acc
+    {NAMESPACE}.Rpc.taskMessages rest acc
+""",
+    f"""open Lean Elab Command in
+public meta def {NAMESPACE}.Rpc.checkIn (sc : {NAMESPACE}.Rpc.Scope) (src : String) (name : Name) (stops : List Name) : IO Json := do
+  let ictx : Parser.InputContext := {{ inputString := src, fileName := "<check>", fileMap := src.toFileMap }}
+  let unusable := fun (m : String) => pure (Json.mkObj [("error", Json.str m)])
+  match sc.st.scopes with
+  | [] => unusable "no scope"
+  | scope :: rest =>
+    let pmctx : Parser.ParserModuleContext :=
+      {{ env := sc.st.env, options := scope.opts, currNamespace := scope.currNamespace, openDecls := scope.openDecls }}
+    let (stx, ps, msgs) := Parser.parseCommand ictx pmctx {{}} {{}}
+    let (next, _, _) := Parser.parseCommand ictx pmctx ps {{}}
+    if msgs.hasErrors then unusable "the theorem does not parse" else
+    if !next.isOfKind ``Parser.Command.eoi then unusable "the text is more than one command" else
+    -- as the prefix loader does: no async tasks (their messages would not be in the log), no info trees
+    let opts := (scope.opts.setBool `Elab.async false).setBool `linter.all false
+    let st0 : Command.State := {{ sc.st with
+      messages := {{}}, scopes := {{ scope with opts := opts }} :: rest, snapshotTasks := #[],
+      infoState := {{ sc.st.infoState with enabled := false }} }}
+    let ctx : Command.Context := {{ sc.ctx with
+      fileName := "<check>", fileMap := ictx.fileMap, snap? := none, cancelTk? := none, cmdPos := 0 }}
+    let r ← IO.mkRef st0
+    match ← ((Command.elabCommandTopLevel stx) ctx r).toBaseIO with
+    | .error e => unusable (← e.toMessageData.toString)
+    | .ok () =>
+      let st1 ← r.get
+      -- the messages of the tasks the elaboration left (waited for) count as its own
+      let msgs ← {NAMESPACE}.Rpc.messages st1.messages.toList #[]
+      let msgs ← {NAMESPACE}.Rpc.taskMessages st1.snapshotTasks.toList msgs
+      pure (Json.mkObj [("msgs", Json.arr msgs), ("tasks", Json.num st1.snapshotTasks.size),
+        ("report", Json.str ({NAMESPACE}.auditName st1.env name stops))])
+""",
+    f"""open Lean in
+public meta partial def {NAMESPACE}.Rpc.names (js : List Json) (acc : List Name) : List Name :=
+  match js with
+  | [] => acc
+  | .str x :: rest => {NAMESPACE}.Rpc.names rest (x.toName :: acc)
+  | _ :: rest => {NAMESPACE}.Rpc.names rest acc
+""",
+    f"""open Lean Server in
+public meta unsafe def {NAMESPACE}.Rpc.checkJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
+  let line := (j.getObjValAs? Nat "line").toOption.getD 0
+  let col := (j.getObjValAs? Nat "col").toOption.getD 0
+  let text := (j.getObjValAs? String "text").toOption.getD ""
+  let name := ((j.getObjValAs? String "name").toOption.getD "").toName
+  let stops := match j.getObjVal? "stops" with | .ok (.arr a) => {NAMESPACE}.Rpc.names a.toList [] | _ => []
+  let doc := (← read).doc
+  let pos := doc.meta.text.lspPosToUtf8Pos ⟨line, col⟩
+  let fail := fun (m : String) => pure (.pure (Json.mkObj [("error", Json.str m)]))
+  match (RequestM.findInfoTreeAtPos doc pos true).task.get with
+  | none => fail "no info tree at the scope command"
+  | some t => match {NAMESPACE}.Rpc.findIn ``{NAMESPACE}.Rpc.Scope t with
+    | none => fail "no saved scope in the document"
+    | some d =>
+      let (_, sc) : Name × {NAMESPACE}.Rpc.Scope := unsafeCast d  -- (unsafe: `Command.Context` is not `Nonempty`)
+      pure (.pure (← {NAMESPACE}.Rpc.checkIn sc text name stops))
+""",
+    f"""open Lean Server in
+public meta unsafe def {NAMESPACE}.Rpc.checkProc : RpcProcedure := unsafeCast {NAMESPACE}.Rpc.checkJ
+""",
+    f"""open Lean Elab Command in
 elab "#lean_agent_rpc_register" : command => do
   let f := {NAMESPACE}.Rpc.opaqueId (@Lean.MapDeclarationExtension.insert Name)
-  setEnv (f Lean.Server.userRpcProcedures (← getEnv) `{RPC_RUN} ``{NAMESPACE}.Rpc.runProc)
+  let env := f Lean.Server.userRpcProcedures (← getEnv) `{RPC_RUN} ``{NAMESPACE}.Rpc.runProc
+  setEnv (f Lean.Server.userRpcProcedures env `{RPC_CHECK} ``{NAMESPACE}.Rpc.checkProc)
 """,
     "#lean_agent_rpc_register\n",
 )

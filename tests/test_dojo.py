@@ -479,10 +479,52 @@ def test_states_held_in_lean_agree_with_edits(demo_file, lean_server):
             assert [r.error.split("\n")[0] for r in by_rpc if isinstance(r, LeanError)] == \
                    [r.error.split("\n")[0] for r in by_edit if isinstance(r, LeanError)]
         assert len(held._held) > 2  # the states above were held in Lean, not edited
-        # the finished proofs above were checked by edit, which replaced the held document: a deep state
-        # is reached again by replaying its tactics on held states
+        # a proof that does not check is decided by edit, which replaces the held document: a deep state
+        # is then reached again by replaying its tactics on held states
+        held_text = held.worker.text
+        assert isinstance(held.check_proof(["constructor", "exact hq"]), TacticState)
+        assert held.worker.text != held_text
         s1 = held.run_tac(s0, "constructor")
         s2 = held.run_tac(s1, "exact hq")
         assert isinstance(held.run_tac(s2, "exact hp"), ProofFinished)
         assert isinstance(held.run_tac(s2, "exact hq"), LeanError)
         assert held.run_tacs(s1, ["exact hq", "exact hp"])[0] == s2
+
+
+SCOPED = """namespace Foo
+variable (n : Nat)
+def double (k : Nat) := k + k
+theorem helper : (2 : Nat) + 2 = 5 := by
+  sorry
+open Nat in
+theorem target : double n = 2 * n := by
+  sorry
+end Foo
+"""
+
+
+def test_finished_proofs_are_checked_without_an_edit(tmp_path, lean_server):
+    """A step that closes the goals on a held state, and `check_proof`, are decided by the held check
+    (`leanmeta.RPC_CHECK`): the theorem elaborated whole as written, from the command state the document
+    saved just before it (here a namespace, a section variable and an `open … in`), then audited. It
+    accepts what the edit path accepts, without editing the document, and leaves every rejection to the
+    edit path, whose messages stand."""
+    f = tmp_path / "Scoped.lean"
+    f.write_text(SCOPED)
+    with Dojo(Theorem(f, "Foo.target"), server=lean_server) as (dojo, s0):
+        held_text = dojo.worker.text
+        s1 = dojo.run_tac(s0, "unfold double")
+        assert isinstance(s1, TacticState), s1
+        assert isinstance(dojo.run_tac(s1, "omega"), ProofFinished)
+        assert isinstance(dojo.check_proof(["unfold double", "omega"]), ProofFinished)
+        assert dojo.stats["rpc_accepted"] == 2 and dojo.worker.text == held_text  # no edit
+        # an audit the proof fails: rejected with the edit path's message
+        bad = dojo.run_tac(s0, "have := helper; unfold double; omega")
+        assert isinstance(bad, LeanError) and "sorryAx" in bad.error, bad
+        assert dojo.stats["rpc_accepted"] == 2 and dojo.worker.text != held_text
+    with Dojo(Theorem(f, "Foo.target"), server=lean_server, allowed_premises=("Foo.helper",)) as (dojo, s0):
+        assert isinstance(dojo.run_tac(s0, "have := helper; unfold double; omega"), ProofFinished)
+        assert dojo.stats["rpc_accepted"] == 1
+    with Dojo(Theorem(f, "Foo.target"), server=lean_server, config=lean_server.config.with_(rpc_steps=False)) as (dojo, s0):
+        assert isinstance(dojo.check_proof(["unfold double", "omega"]), ProofFinished)
+        assert "rpc_accepted" not in dojo.stats

@@ -66,6 +66,19 @@ def test_attack_is_rejected(false_dojo, attack):
     assert not isinstance(verdict, ProofFinished)
 
 
+@pytest.mark.parametrize("attack", ATTACKS)
+def test_attack_is_rejected_by_the_check_without_an_edit(false_dojo, attack):
+    """The whole-theorem check that accepts proofs without an edit (`Dojo._check_by_rpc`) rejects every
+    attack on its own, without the screen that stops many of them before Lean (a rejection there hands
+    the verdict to the edit path)."""
+    dojo, _ = false_dojo
+    assert dojo.rpc
+    checks = dojo.stats.get("rpc_checks", 0)
+    verdict = dojo._check_by_rpc((attack,))
+    assert not isinstance(verdict, ProofFinished), f"the check without an edit accepted {attack!r}"
+    assert dojo.stats.get("rpc_checks", 0) == checks + 1  # Lean answered: the check ran
+
+
 def test_earlier_sorry_theorem_is_caught_unless_allowed(tmp_path, lean_server):
     f = tmp_path / "Chain.lean"
     f.write_text("theorem helper : (2 : Nat) + 2 = 5 := by\n  sorry\n\n"
