@@ -131,10 +131,12 @@ def main() -> None:
                 out[key]["wall_s"] = round(time.time() - t0, 1)
         finally:
             server.close()
-    for (name, width), label in labels.items():
-        base = out.get(labels.get(("portfolio", width)), {}).get("proved")
-        if name != "portfolio" and base and len(steps) == 1:
-            out[f"{label}_over_portfolio"] = round(out[label]["proved"] / base, 3)
+    for mode in steps:  # each arm against the portfolio of the same width, run in the same mode
+        tag = "" if len(steps) == 1 else f"[{mode}]"
+        for (name, width), label in labels.items():
+            base = out.get(labels.get(("portfolio", width), "") + tag, {}).get("proved")
+            if name != "portfolio" and base:
+                out[f"{label}{tag}_over_portfolio"] = round(out[label + tag]["proved"] / base, 3)
     print(json.dumps(out, indent=1))
 
 
