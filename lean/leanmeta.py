@@ -475,26 +475,29 @@ public meta partial def {NAMESPACE}.Rpc.runAll (table : IO.Ref (Array {NAMESPACE
     {NAMESPACE}.Rpc.runAll table s rest stop (acc.push (Json.mkObj [("k", Json.str k), ("t", Json.str txt), ("i", Json.num idx)]))
 """,
     f"""open Lean Server in
-public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
+public meta def {NAMESPACE}.Rpc.hung (j : Json) (tag : Name) : RequestM (Option Dynamic) := do
   let line := (j.getObjValAs? Nat "line").toOption.getD 0
   let col := (j.getObjValAs? Nat "col").toOption.getD 0
+  let doc := (← read).doc
+  match (RequestM.findInfoTreeAtPos doc (doc.meta.text.lspPosToUtf8Pos ⟨line, col⟩) true).task.get with
+  | none => pure none
+  | some t => pure ({NAMESPACE}.Rpc.findIn tag t)
+""",
+    f"""open Lean Server in
+public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
   let src := (j.getObjValAs? Nat "from").toOption.getD 0
   let ms := (j.getObjValAs? Nat "ms").toOption.getD 0
   let tacs := match j.getObjVal? "tactics" with | .ok (.arr a) => a.toList | _ => []
-  let doc := (← read).doc
-  let pos := doc.meta.text.lspPosToUtf8Pos ⟨line, col⟩
   let fail := fun (m : String) => pure (.pure (Json.mkObj [("error", Json.str m)]))
-  match (RequestM.findInfoTreeAtPos doc pos true).task.get with
-  | none => fail "no info tree at the held theorem"
-  | some t => match {NAMESPACE}.Rpc.findIn ``{NAMESPACE}.Rpc.Snap t with
-    | none => fail "no held proof state in the document"
-    | some d =>
-      let (_, table) : Name × IO.Ref (Array {NAMESPACE}.Rpc.Snap) := unsafe unsafeCast d
-      let arr ← table.get
-      if h : src < arr.size then
-        let stop := (← IO.monoMsNow) + ms
-        pure (.pure (Json.arr (← {NAMESPACE}.Rpc.runAll table arr[src] tacs stop #[])))
-      else fail "no such held state"
+  match ← {NAMESPACE}.Rpc.hung j ``{NAMESPACE}.Rpc.Snap with
+  | none => fail "no held proof state at the position given"
+  | some d =>
+    let (_, table) : Name × IO.Ref (Array {NAMESPACE}.Rpc.Snap) := unsafe unsafeCast d
+    let arr ← table.get
+    if h : src < arr.size then
+      let stop := (← IO.monoMsNow) + ms
+      pure (.pure (Json.arr (← {NAMESPACE}.Rpc.runAll table arr[src] tacs stop #[])))
+    else fail "no such held state"
 """,
     f"""open Lean Server in
 public meta unsafe def {NAMESPACE}.Rpc.runProc : RpcProcedure := unsafeCast {NAMESPACE}.Rpc.runJ
@@ -571,21 +574,14 @@ public meta partial def {NAMESPACE}.Rpc.names (js : List Json) (acc : List Name)
 """,
     f"""open Lean Server in
 public meta unsafe def {NAMESPACE}.Rpc.checkJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
-  let line := (j.getObjValAs? Nat "line").toOption.getD 0
-  let col := (j.getObjValAs? Nat "col").toOption.getD 0
   let text := (j.getObjValAs? String "text").toOption.getD ""
   let name := ((j.getObjValAs? String "name").toOption.getD "").toName
   let stops := match j.getObjVal? "stops" with | .ok (.arr a) => {NAMESPACE}.Rpc.names a.toList [] | _ => []
-  let doc := (← read).doc
-  let pos := doc.meta.text.lspPosToUtf8Pos ⟨line, col⟩
-  let fail := fun (m : String) => pure (.pure (Json.mkObj [("error", Json.str m)]))
-  match (RequestM.findInfoTreeAtPos doc pos true).task.get with
-  | none => fail "no info tree at the scope command"
-  | some t => match {NAMESPACE}.Rpc.findIn ``{NAMESPACE}.Rpc.Scope t with
-    | none => fail "no saved scope in the document"
-    | some d =>
-      let (_, sc) : Name × {NAMESPACE}.Rpc.Scope := unsafeCast d  -- (unsafe: `Command.Context` is not `Nonempty`)
-      pure (.pure (← {NAMESPACE}.Rpc.checkIn sc text name stops))
+  match ← {NAMESPACE}.Rpc.hung j ``{NAMESPACE}.Rpc.Scope with
+  | none => pure (.pure (Json.mkObj [("error", Json.str "no saved command state at the position given")]))
+  | some d =>
+    let (_, sc) : Name × {NAMESPACE}.Rpc.Scope := unsafeCast d  -- (unsafe: `Command.Context` is not `Nonempty`)
+    pure (.pure (← {NAMESPACE}.Rpc.checkIn sc text name stops))
 """,
     f"""open Lean Server in
 public meta unsafe def {NAMESPACE}.Rpc.checkProc : RpcProcedure := unsafeCast {NAMESPACE}.Rpc.checkJ
