@@ -483,7 +483,8 @@ class Dojo:
                 if end is not None:
                     budget = max(0.0, min(budget, end - time.time()))
                 answers = self._try_in_lean(base, [tactics[i] for i in together], budget,
-                                            max(0.1, budget + (grace if end is not None else self.config.tactic_timeout)))
+                                            max(0.1, budget + (grace if end is not None else self.config.tactic_timeout)),
+                                            first=first_proof)
                 for i, (kind, text) in zip(together, answers or ()):
                     new = base + (tactics[i],)
                     if kind == "S":
@@ -491,10 +492,11 @@ class Dojo:
                         self._states[results[i].id] = new
                     elif kind == "E":
                         results[i] = LeanError(text)
-                    else:
+                    elif kind == "F":
                         finishers.add(i)
+                    # N: not run, after a finisher (first_proof); below, they are run only if it fails the check
                 # a step counts once: finishers (and an unanswered runner's tactics) count in their run_tac
-                self.stats["steps"] += len(answers or ()) - len(finishers)
+                self.stats["steps"] += sum(kind in ("S", "E") for kind, _ in answers or ())
         proof_at: int | None = None  # the audited finisher, with first_proof
         for i, tactic in enumerate(tactics):
             if results[i] is not None:
@@ -515,14 +517,16 @@ class Dojo:
                     proof_at = i
         return results  # type: ignore[return-value]
 
-    def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], budget: float, limit: float) -> list[tuple[str, str]] | None:
+    def _try_in_lean(self, base: tuple[str, ...], tactics: list[str], budget: float, limit: float,
+                     first: bool = False) -> list[tuple[str, str]] | None:
         """Each tactic's outcome from `base` as (kind, text), by one RPC call on the held state (`_rpc_run`),
         else by one run of the candidate runner: S with the goals it left, F when none are left, E with its
-        error (`leanmeta.NOT_STARTED` for the tactics not started within `budget` seconds). None when Lean
-        gave no usable answer (Lean is stopped at `limit`)."""
+        error (`leanmeta.NOT_STARTED` for the tactics not started within `budget` seconds). With `first`, on
+        held states, the tactics after the first F are not run (N). None when Lean gave no usable answer
+        (Lean is stopped at `limit`)."""
         if self.rpc:
             try:
-                return self._rpc_run(base, tactics, budget, limit)
+                return self._rpc_run(base, tactics, budget, limit, first)
             except DojoTimeoutError:
                 return None
         try:
@@ -554,9 +558,14 @@ class Dojo:
         self._held = {(): 0}
         return True
 
-    def _rpc_call(self, base_index: int, tactics: list[str], budget: float, limit: float) -> list[dict]:
+    def _rpc_call(self, base_index: int, tactics: list[str], budget: float, limit: float, first: bool = False) -> list[dict]:
         line = self._doc.by_line + 1  # the held tactic's line
-        params = {"line": line, "col": 2, "from": base_index, "ms": max(0, round(budget * 1000)),
+        # Lean interrupts a tactic still running a little before `limit`, or before its own tactic_timeout
+        # (then this worker needs no restart)
+        def ms(seconds: float) -> int:
+            return max(1, round(1000 * (seconds - min(1.0, 0.1 * seconds))))
+        params = {"line": line, "col": 2, "from": base_index, "ms": max(0, round(budget * 1000)), "first": first,
+                  "kill": ms(limit), "each": ms(self.config.tactic_timeout),
                   "tactics": [leanmeta.rpc_tactic(t) for t in tactics]}
         t0 = time.time()
         try:
@@ -567,7 +576,8 @@ class Dojo:
             raise DojoCrashError(f"the RPC runner gave no usable answer: {str(out)[:300]}")
         return out
 
-    def _rpc_run(self, base: tuple[str, ...], tactics: list[str], budget: float, limit: float) -> list[tuple[str, str]] | None:
+    def _rpc_run(self, base: tuple[str, ...], tactics: list[str], budget: float, limit: float,
+                 first: bool = False) -> list[tuple[str, str]] | None:
         """Each tactic's outcome from the state `base` as (kind, text), as `_try_in_lean` gives them, by
         RPC on the states held in Lean. A state not held yet is reached from the longest held prefix of
         its tactics (a worker restart or an edit drops them all). None when Lean gave no usable answer;
@@ -583,7 +593,7 @@ class Dojo:
                 if r.get("k") != "S":
                     return None
                 self._held[base[:j + 1]] = int(r["i"])
-            out = self._rpc_call(self._held[base], tactics, budget, limit)
+            out = self._rpc_call(self._held[base], tactics, budget, limit, first)
         except DojoTimeoutError:
             self._held = {}
             self.stats["timeouts"] += 1
@@ -606,6 +616,9 @@ class Dojo:
             kind, text = str(r.get("k")), str(r.get("t", ""))
             if kind == "S":
                 self._held[base + (t,)] = int(r["i"])
+            elif text == leanmeta.INTERRUPTED:
+                self.stats["timeouts"] += 1
+                self.stats["interrupts"] = self.stats.get("interrupts", 0) + 1
             answers.append((kind, text))
         return answers
 

@@ -225,6 +225,8 @@ PREFIX_SYNTAX = "#lean_agent_prefix"
 TRY_END = "LA-TRY-END"  # the runner's closing error: it ran to the end
 # the runner's answer for a candidate it did not start: its time had run out
 NOT_STARTED = "Timeout: the time given to run_tacs ran out before this tactic was run"
+# the held states' answer for a tactic still running at the call's hard limit: Lean interrupted it (no restart)
+INTERRUPTED = "Timeout: the tactic ran past its time limit and was interrupted inside Lean"
 PREFIX_ERROR = "LA-PREFIX-ERR "  # the prefix loader's report of an error, followed by its line and message
 
 # The candidate runner: a tactic that runs each of its string arguments (a tactic's text) from the same
@@ -364,11 +366,14 @@ SCOPE_COMMAND = "#lean_agent_scope"  # saves the command state before the theore
 #   (the contexts and states of CoreM/MetaM/TermElabM/TacticM) as entry 0 of a table (an `IO.Ref`) and
 #   leaves the goals open. The table hangs in the theorem's info tree as a `CustomInfo`, so it lives as
 #   long as the document's snapshot of the theorem, and every RPC call finds it there.
-# - The RPC method `LeanAgentMeta.Rpc.run {line, col, from, tactics, ms}` (line and column of the held
-#   tactic, which is how the info tree is found) runs each tactic from entry `from`
+# - The RPC method `LeanAgentMeta.Rpc.run {line, col, from, tactics, ms, first}` (line and column of the
+#   held tactic, which is how the info tree is found) runs each tactic from entry `from`
 #   and answers, per tactic, `{k, t, i}`: k = S (goals left, printed as Lean prints unsolved goals;
-#   the new state is entry i), F (no goals: the caller re-runs it by edit, whose whole-theorem check
-#   and audit decide), E (its error). Tactics not started within `ms` get `NOT_STARTED`.
+#   the new state is entry i), F (no goals: the caller's whole-theorem check decides), E (its error),
+#   N (not run: with `first`, the tactics after the first F). Tactics not started within `ms` get
+#   `NOT_STARTED`. A watchdog task interrupts a tactic still running `each` ms after its start or `kill`
+#   ms after the call's (Lean's `checkSystem` throws once the tactic's cancel token is set), which is
+#   answered `INTERRUPTED`; only a tactic that never checks runs into the caller's limit, and a restart.
 # - Each tactic gets the whole `maxHeartbeats` (counted from its start). In the proof the limit is per
 #   declaration, so a held state may be reachable here and not in the proof; a finished proof is
 #   re-elaborated whole by edit, which decides. (Counting what a state's tactics used does not carry
@@ -439,12 +444,14 @@ public meta partial def {NAMESPACE}.Rpc.findArr (tag : Name) (ts : Array InfoTre
 end
 """,
     f"""open Lean Elab Tactic in
-public meta def {NAMESPACE}.Rpc.runOne (s : {NAMESPACE}.Rpc.Snap) (src : String) : IO (String × String × Option {NAMESPACE}.Rpc.Snap) := do
+public meta def {NAMESPACE}.Rpc.runOne (s : {NAMESPACE}.Rpc.Snap) (src : String) (tk : IO.CancelToken) :
+    IO (String × String × Option {NAMESPACE}.Rpc.Snap) := do
   match Parser.runParserCategory s.core.env `tactic src with
   | .error e => pure ("E", e, none)
   | .ok stx =>
     let hb ← IO.getNumHeartbeats
-    let coreCtx := {{ s.coreCtx with initHeartbeats := hb }}
+    -- Lean's own checks (`checkSystem`, as often as heartbeats) throw an interrupt once `tk` is set
+    let coreCtx := {{ s.coreCtx with initHeartbeats := hb, cancelTk? := some tk }}
     let tr ← IO.mkRef s.tac
     let ter ← IO.mkRef s.term
     let mr ← IO.mkRef s.mst
@@ -456,23 +463,39 @@ public meta def {NAMESPACE}.Rpc.runOne (s : {NAMESPACE}.Rpc.Snap) (src : String)
       if k == "S" then
         pure (k, txt, some {{ s with tac := ← tr.get, term := ← ter.get, mst := ← mr.get, core := ← cr.get }})
       else pure (k, txt, none)
-    | .error e => pure ("E", ← {NAMESPACE}.Try.failure (← cr.get).messages e, none)
+    | .error e =>
+      if ← tk.isSet then pure ("E", "{INTERRUPTED}", none)
+      else pure ("E", ← {NAMESPACE}.Try.failure (← cr.get).messages e, none)
+""",
+    f"""open Lean in
+public meta partial def {NAMESPACE}.Rpc.skipped (ts : List Json) (acc : Array Json) : Array Json :=
+  match ts with
+  | [] => acc
+  | _ :: rest => {NAMESPACE}.Rpc.skipped rest (acc.push (Json.mkObj [("k", Json.str "N"), ("t", Json.str ""), ("i", Json.num 0)]))
 """,
     f"""open Lean in
 public meta partial def {NAMESPACE}.Rpc.runAll (table : IO.Ref (Array {NAMESPACE}.Rpc.Snap)) (s : {NAMESPACE}.Rpc.Snap)
-    (ts : List Json) (stop : Nat) (acc : Array Json) : IO (Array Json) := do
+    (ts : List Json) (stop kill each : Nat) (first : Bool) (cur : IO.Ref (IO.CancelToken × Nat)) (acc : Array Json) :
+    IO (Array Json) := do
   match ts with
   | [] => pure acc
   | t :: rest =>
     let src := match t with | .str x => x | _ => ""
-    let (k, txt, s') ← if (← IO.monoMsNow) ≥ stop then pure ("E", "{NOT_STARTED}", none) else {NAMESPACE}.Rpc.runOne s src
+    let now ← IO.monoMsNow
+    -- each tactic has its own token, set by the watchdog at its own limit or the call's, whichever is first
+    let tk ← IO.CancelToken.new
+    cur.set (tk, if now + each < kill then now + each else kill)
+    let late := now ≥ stop || now ≥ kill
+    let (k, txt, s') ← if late then pure ("E", "{NOT_STARTED}", none) else {NAMESPACE}.Rpc.runOne s src tk
     let idx ← match s' with
       | some ns => do
         let arr ← table.get
         table.set (arr.push ns)
         pure arr.size
       | none => pure 0
-    {NAMESPACE}.Rpc.runAll table s rest stop (acc.push (Json.mkObj [("k", Json.str k), ("t", Json.str txt), ("i", Json.num idx)]))
+    let acc := acc.push (Json.mkObj [("k", Json.str k), ("t", Json.str txt), ("i", Json.num idx)])
+    if first && k == "F" then pure ({NAMESPACE}.Rpc.skipped rest acc)
+    else {NAMESPACE}.Rpc.runAll table s rest stop kill each first cur acc
 """,
     f"""open Lean Server in
 public meta def {NAMESPACE}.Rpc.hung (j : Json) (tag : Name) : RequestM (Option Dynamic) := do
@@ -483,10 +506,22 @@ public meta def {NAMESPACE}.Rpc.hung (j : Json) (tag : Name) : RequestM (Option 
   | none => pure none
   | some t => pure ({NAMESPACE}.Rpc.findIn tag t)
 """,
+    f"""open Lean in
+public meta partial def {NAMESPACE}.Rpc.watch (cur : IO.Ref (IO.CancelToken × Nat)) (done : IO.Ref Bool) : IO Unit := do
+  if ← done.get then pure ()
+  else
+    let (tk, limit) ← cur.get
+    if (← IO.monoMsNow) ≥ limit then tk.set
+    IO.sleep 5
+    {NAMESPACE}.Rpc.watch cur done
+""",
     f"""open Lean Server in
 public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
   let src := (j.getObjValAs? Nat "from").toOption.getD 0
   let ms := (j.getObjValAs? Nat "ms").toOption.getD 0
+  let kill := (j.getObjValAs? Nat "kill").toOption.getD 0
+  let each := (j.getObjValAs? Nat "each").toOption.getD kill
+  let first := (j.getObjValAs? Bool "first").toOption.getD false
   let tacs := match j.getObjVal? "tactics" with | .ok (.arr a) => a.toList | _ => []
   let fail := fun (m : String) => pure (.pure (Json.mkObj [("error", Json.str m)]))
   match ← {NAMESPACE}.Rpc.hung j ``{NAMESPACE}.Rpc.Snap with
@@ -495,8 +530,15 @@ public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (Requ
     let (_, table) : Name × IO.Ref (Array {NAMESPACE}.Rpc.Snap) := unsafe unsafeCast d
     let arr ← table.get
     if h : src < arr.size then
-      let stop := (← IO.monoMsNow) + ms
-      pure (.pure (Json.arr (← {NAMESPACE}.Rpc.runAll table arr[src] tacs stop #[])))
+      let now ← IO.monoMsNow
+      -- a watchdog interrupts a tactic still running `each` ms after its start, or `kill` ms after the
+      -- call's (the caller's limits, less a margin), so that a slow tactic costs no restart of the worker
+      let cur ← IO.mkRef ((← IO.CancelToken.new), now + kill)
+      let done ← IO.mkRef false
+      let _ ← {NAMESPACE}.Rpc.opaqueId (@IO.asTask Unit) ({NAMESPACE}.Rpc.watch cur done) Task.Priority.default
+      let out ← {NAMESPACE}.Rpc.runAll table arr[src] tacs (now + ms) (now + kill) each first cur #[]
+      done.set true
+      pure (.pure (Json.arr out))
     else fail "no such held state"
 """,
     f"""open Lean Server in

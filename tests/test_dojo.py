@@ -69,27 +69,44 @@ def test_state_moves_between_dojos_of_same_theorem(demo_file, lean_server):
         assert isinstance(d2.run_tac(s1, "exact h hp hq"), ProofFinished)
 
 
-def test_timeout_restarts_and_next_tactic_works(demo_file, lean_server):
-    # lean-dojo issue 218: after one timeout every later tactic failed. Here the worker is replaced.
+def _hard_omega() -> str:
+    """omega over 50 disequalities: ~20 s of honest work on a 2-core CPU (on a held state, with no info
+    trees; ~36 s for 60 runs out of heartbeats)."""
+    xs = [f"x{i}" for i in range(50)]
+    return (f"have : ∀ {' '.join(xs)} : Nat, {' → '.join(f'{x} ≠ 1' for x in xs)} → {' + '.join(xs)} ≠ 1 := by omega\n"
+            "simp")
+
+
+def test_timeout_interrupts_or_restarts_and_next_tactic_works(demo_file, lean_server):
+    """lean-dojo issue 218: after one timeout every later tactic failed. Here a tactic past its limit is
+    interrupted inside Lean on a held state (Lean's own `checkSystem` stops it: no restart), and by edit
+    the worker is stopped and replaced; either way the next tactic works."""
+    from lean import leanmeta
+
     # the limit is above the stall detector's 5 s: a worker that is busy is never mistaken for a stalled one
     assert lean_server.config.stall_seconds < 7
+    hard = _hard_omega()
     with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server, timeout=7) as (dojo, s0):
         t0 = time.time()
-        # omega over 50 disequalities: ~20 s of honest work on a 2-core CPU (on a held state, with no info
-        # trees; ~36 s for 60 runs out of heartbeats), far over 7 s
-        xs = [f"x{i}" for i in range(50)]
-        hard = (f"have : ∀ {' '.join(xs)} : Nat, {' → '.join(f'{x} ≠ 1' for x in xs)} → {' + '.join(xs)} ≠ 1 := by omega\n"
-                "simp")
         slow = dojo.run_tac(s0, hard)
-        assert isinstance(slow, LeanError) and "Timeout" in slow.error
-        assert time.time() - t0 < 60
-        assert dojo.stats["timeouts"] >= 1 and dojo.stats["stalls"] == 0
-        ok = dojo.run_tac(s0, "simp")
-        assert isinstance(ok, ProofFinished), ok
-        # in a batch, the slow tactic costs its neighbours nothing but time: each is re-run alone
+        assert isinstance(slow, LeanError) and slow.error == leanmeta.INTERRUPTED, slow
+        assert 5 < time.time() - t0 < 7  # just before the limit
+        assert dojo.stats["interrupts"] == 1 and dojo.stats["restarts"] == 0
+        t0 = time.time()
+        assert isinstance(dojo.run_tac(s0, "simp"), ProofFinished)
+        assert time.time() - t0 < 5  # the same worker, warm
+        # in a batch, the slow tactic is interrupted at its own limit and costs its neighbours nothing
         batch = dojo.run_tacs(s0, ["simp", hard, "exact Nat.add_zero n"])
         assert isinstance(batch[0], ProofFinished) and isinstance(batch[2], ProofFinished), batch
-        assert isinstance(batch[1], LeanError) and "Timeout" in batch[1].error
+        assert batch[1].error == leanmeta.INTERRUPTED and dojo.stats["restarts"] == 0, batch
+    edits = lean_server.config.with_(rpc_steps=False)
+    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server, timeout=7, config=edits) as (dojo, s0):
+        t0 = time.time()
+        slow = dojo.run_tac(s0, hard)
+        assert isinstance(slow, LeanError) and "Timeout" in slow.error and "restarted" in slow.error, slow
+        assert time.time() - t0 < 60
+        assert dojo.stats["timeouts"] >= 1 and dojo.stats["restarts"] >= 1 and dojo.stats["stalls"] == 0
+        assert isinstance(dojo.run_tac(s0, "simp"), ProofFinished)
 
 
 def test_crashed_worker_is_replaced(demo_file, lean_server):
@@ -448,14 +465,21 @@ def test_run_tacs_first_proof_audits_one_finisher(demo_file, lean_server):
         assert all(isinstance(r, NotAudited) and "'exact ⟨hq, hp⟩'" in r.error
                    for r in first[2:]), first
         assert dojo.stats["audit_s"] > audits  # the one finisher was audited
-        # away from the initial state too, the tactics run together in one edit; after the first proof the
-        # later finishers are not audited, and the other tactics keep their answers
+        # away from the initial state too, the tactics run together in one call; on held states Lean stops
+        # at the first proof, so the tactics after it are not run (in the in-document runner they are, and
+        # keep their answers), and the later finishers are not audited
         s1 = dojo.run_tac(s0, "constructor")
-        batches = dojo.stats.get("batches", 0)
-        later = dojo.run_tacs(s1, ["exact hp", "all_goals assumption", "exact hq", "all_goals assumption"], first_proof=True)
-        assert dojo.stats.get("batches", 0) == batches + 1
-        assert [type(r) for r in later[:3]] == [LeanError, ProofFinished, TacticState], later
-        assert isinstance(later[3], NotAudited) and later[3].error.startswith("not audited"), later
+        tactics = ["exact hp", "all_goals assumption", "exact hq", "all_goals assumption"]
+        edit = lean_server.config.with_(rpc_steps=False)
+        with Dojo(Theorem(demo_file, "and_swap"), server=lean_server, config=edit) as (runner, r0):
+            r1 = runner.run_tac(r0, "constructor")
+            for d, state, kept in ((dojo, s1, NotAudited), (runner, r1, TacticState)):
+                batches = d.stats.get("batches", 0)
+                later = d.run_tacs(state, tactics, first_proof=True)
+                assert d.stats.get("batches", 0) == batches + 1
+                assert [type(r) for r in later[:3]] == [LeanError, ProofFinished, kept], later
+                assert isinstance(later[3], NotAudited), later
+                assert later[3].error.startswith("not run" if d.rpc else "not audited"), later
         assert later[2].pp == dojo.run_tac(s1, "exact hq").pp
         every = dojo.run_tacs(s1, ["exact hp", "all_goals assumption", "exact hq"])
         assert [type(r) for r in every] == [LeanError, ProofFinished, TacticState], every
