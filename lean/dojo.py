@@ -201,6 +201,7 @@ class Dojo:
         self.runner = True  # run_tacs runs a state's tactics in Lean together (`leanmeta.TRY_ELAB`)
         self.rpc = self.config.rpc_steps  # tactics run on states held in Lean, by RPC (`leanmeta._RPC_DEFS`)
         self._held: dict[tuple[str, ...], int] = {}  # tactics -> the state's entry in Lean's table
+        self.rpc_check = True  # finished proofs are checked by RPC first (`_check_by_rpc`), with the held states
         self.stats = {"steps": 0, "lean_s": 0.0, "audit_s": 0.0, "restarts": 0, "timeouts": 0, "stalls": 0}
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -631,9 +632,16 @@ class Dojo:
         audit as by edit. An error, a `sorry`, a failed audit or an unusable answer give None: the edit
         path (`_finish_by_edit`, `check_proof`) then decides, so every rejection and its message come
         from the document as before; only acceptance is faster (~10 ms instead of one ~40 ms edit)."""
-        doc = self._doc
-        if not self.rpc or doc.scope_line is None or not self._rpc_ready():
+        doc, w = self._doc, self.worker
+        if not (self.rpc and self.rpc_check) or doc.scope_line is None:
             return None
+        # any document of this Dojo has the saved state (the held one, or one an edit left)
+        if w is None or not w.alive() or not (w.text or "").startswith(doc.before):
+            try:
+                if not self._rpc_ready():
+                    return None
+            except (DojoTimeoutError, DojoCrashError):
+                return None
         params = {"line": doc.scope_line, "col": 0, "text": doc._copy(doc.head, tactics, self.config.max_heartbeats),
                   "name": doc.decl.full_name, "stops": list(self.allowed_premises)}
         limit = self.config.tactic_timeout * (len(tactics) + 1) + 30.0
@@ -651,7 +659,10 @@ class Dojo:
             if self.worker is not None and not self.worker.alive():
                 self.stats["restarts"] += 1
                 self.worker.start()
-            log.debug("the held check gave no answer (%s); checking by edit", str(e)[:300])
+            else:  # Lean answered, but not as the check does: stop paying for calls that cannot work
+                self.rpc_check = False
+                log.warning("the whole-theorem check by RPC does not answer (%s); finished proofs are checked by edit",
+                            str(e)[:300])
             return None
         finally:
             self.stats["audit_s"] += time.time() - t0
