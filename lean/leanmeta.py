@@ -376,7 +376,7 @@ SCOPE_COMMAND = "#lean_agent_scope"  # saves the command state before the theore
 #   answered `INTERRUPTED`; only a tactic that never checks runs into the caller's limit, and a restart.
 # - Each tactic gets the whole `maxHeartbeats` (counted from its start). In the proof the limit is per
 #   declaration, so a held state may be reachable here and not in the proof; a finished proof is
-#   re-elaborated whole by edit, which decides. (Counting what a state's tactics used does not carry
+#   re-elaborated whole, which decides. (Counting what a state's tactics used does not carry
 #   over: the request's thread counts heartbeats its own way, and the counts came out ~10% above the
 #   elaboration's, failing steps the proof allows.)
 # - This Lean lacks the compiled code of much of its library, so: calls to functions whose callers would
