@@ -507,19 +507,22 @@ public meta def {NAMESPACE}.Rpc.hung (j : Json) (tag : Name) : RequestM (Option 
   | some t => pure ({NAMESPACE}.Rpc.findIn tag t)
 """,
     f"""open Lean in
-public meta partial def {NAMESPACE}.Rpc.watch (cur : IO.Ref (IO.CancelToken × Nat)) (done : IO.Ref Bool) : IO Unit := do
-  if ← done.get then pure ()
+public meta partial def {NAMESPACE}.Rpc.watch (cur : IO.Ref (IO.CancelToken × Nat)) (done : IO.Ref Bool) (last : Nat) :
+    IO Unit := do
+  let now ← IO.monoMsNow
+  -- `last`: the call is over by then in any case (its tactics are all interrupted or not started)
+  if (← done.get) || now ≥ last then pure ()
   else
     let (tk, limit) ← cur.get
-    if (← IO.monoMsNow) ≥ limit then tk.set
+    if now ≥ limit then tk.set
     IO.sleep 5
-    {NAMESPACE}.Rpc.watch cur done
+    {NAMESPACE}.Rpc.watch cur done last
 """,
     f"""open Lean Server in
 public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (RequestTask Json) := do
   let src := (j.getObjValAs? Nat "from").toOption.getD 0
   let ms := (j.getObjValAs? Nat "ms").toOption.getD 0
-  let kill := (j.getObjValAs? Nat "kill").toOption.getD 0
+  let kill := (j.getObjValAs? Nat "kill").toOption.getD 3600000
   let each := (j.getObjValAs? Nat "each").toOption.getD kill
   let first := (j.getObjValAs? Bool "first").toOption.getD false
   let tacs := match j.getObjVal? "tactics" with | .ok (.arr a) => a.toList | _ => []
@@ -535,7 +538,8 @@ public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (Requ
       -- call's (the caller's limits, less a margin), so that a slow tactic costs no restart of the worker
       let cur ← IO.mkRef ((← IO.CancelToken.new), now + kill)
       let done ← IO.mkRef false
-      let _ ← {NAMESPACE}.Rpc.opaqueId (@IO.asTask Unit) ({NAMESPACE}.Rpc.watch cur done) Task.Priority.default
+      let _ ← {NAMESPACE}.Rpc.opaqueId (@IO.asTask Unit) ({NAMESPACE}.Rpc.watch cur done (now + kill + 1000))
+        Task.Priority.default
       let out ← {NAMESPACE}.Rpc.runAll table arr[src] tacs (now + ms) (now + kill) each first cur #[]
       done.set true
       pure (.pure (Json.arr out))
