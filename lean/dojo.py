@@ -242,7 +242,14 @@ class Dojo:
         # the held tactic leaves the goals as `skip` does, and holds the initial state in Lean for the steps
         first = (leanmeta.HOLD_TACTIC,) if self.rpc else ("skip",)
         try:
-            elab = self._elaborate(first, initial=True)
+            try:
+                elab = self._elaborate(first, initial=True)
+            except DojoTimeoutError as e:
+                # the wasm runtime hangs, rarely, while a fresh worker loads (seen at stop 22: a curriculum
+                # round lost a whole file to one such start); not the file's fault, so one more try, on the
+                # fresh worker the timeout left
+                log.warning("%s; trying once more on a fresh worker", str(e).split(" Worker stderr")[0][:400])
+                elab = self._elaborate(first, initial=True)
             if self._doc.prefix_lines and not self._prefix_loaded(elab):
                 # an error before the theorem (or a file the loader cannot take apart): elaborate the text as
                 # written, so that Lean's own messages, at their lines, say what is wrong
