@@ -602,20 +602,12 @@ class Dojo:
                     return None
                 self._held[base[:j + 1]] = int(r["i"])
             out = self._rpc_call(self._held[base], tactics, budget, limit, first)
-        except DojoTimeoutError:
-            self._held = {}
-            self.stats["timeouts"] += 1
-            self.stats["restarts"] += 1
-            self.worker.start()
+        except DojoTimeoutError as e:
+            self._rpc_failed(e)
             raise
         except DojoCrashError as e:
-            self._held = {}
-            if self.worker is not None and not self.worker.alive():
-                # a crash or a stall: the edit path replays the state on a fresh worker
-                self.stats["restarts"] += 1
-                self.stats["stalls"] += isinstance(e, DojoStallError)
-                self.worker.start()
-            else:  # Lean answered, but not as the held states do: stop paying for calls that cannot work
+            # a crash or a stall: the edit path replays the state on a fresh worker
+            if not self._rpc_failed(e):  # Lean answered, but not as the held states do: stop paying for calls that cannot work
                 self.rpc = False
                 log.warning("held proof states do not answer (%s); tactics run by edit", str(e)[:300])
             return None
@@ -629,6 +621,21 @@ class Dojo:
                 self.stats["interrupts"] = self.stats.get("interrupts", 0) + 1
             answers.append((kind, text))
         return answers
+
+    def _rpc_failed(self, e: DojoTimeoutError | DojoCrashError) -> bool:
+        """After an RPC call that got no usable answer: the held states are gone. A timeout (the worker was
+        killed) or a dead worker is restarted (True); a live worker that answered unusably is left as it is
+        (False: the caller turns off what does not work)."""
+        self._held = {}
+        if isinstance(e, DojoTimeoutError):
+            self.stats["timeouts"] += 1
+        elif self.worker is None or self.worker.alive():
+            return False
+        else:
+            self.stats["stalls"] += isinstance(e, DojoStallError)
+        self.stats["restarts"] += 1
+        self.worker.start()
+        return True
 
     def _check_by_rpc(self, tactics: tuple[str, ...]) -> TacticResult | None:
         """`ProofFinished` if the theorem with `tactics` passes the whole-theorem check in Lean without an
@@ -656,17 +663,10 @@ class Dojo:
         try:
             out = self.worker.rpc_call(leanmeta.RPC_CHECK, params, Position(doc.scope_line, 0), limit)
         except DojoTimeoutError as e:
-            self._held = {}
-            self.stats["timeouts"] += 1
-            self.stats["restarts"] += 1
-            self.worker.start()
+            self._rpc_failed(e)
             return LeanError(f"proof rejected by the whole-theorem check: the re-check did not complete ({e})")
         except DojoCrashError as e:
-            self._held = {}
-            if self.worker is not None and not self.worker.alive():
-                self.stats["restarts"] += 1
-                self.worker.start()
-            else:  # Lean answered, but not as the check does: stop paying for calls that cannot work
+            if not self._rpc_failed(e):  # Lean answered, but not as the check does: stop paying for calls that cannot work
                 self.rpc_check = False
                 log.warning("the whole-theorem check by RPC does not answer (%s); finished proofs are checked by edit",
                             str(e)[:300])

@@ -119,8 +119,8 @@ def resolve (env : Environment) (n : Name) : Name :=
   let p := mkPrivateName env n
   if env.contains p then p else n
 
-partial def resolveAll (env : Environment) (xs : Array Syntax) (i : Nat) (acc : List Name) : List Name :=
-  if h : i < xs.size then resolveAll env xs (i + 1) (resolve env xs[i].getId :: acc) else acc
+partial def idsOf (xs : Array Syntax) (i : Nat) (acc : List Name) : List Name :=
+  if h : i < xs.size then idsOf xs (i + 1) (xs[i].getId :: acc) else acc
 
 partial def resolveNames (env : Environment) : List Name → List Name → List Name
   | [], acc => acc
@@ -132,9 +132,7 @@ def auditName (env : Environment) (c : Name) (stops : List Name) : String :=
   else String.append "LA-MISSING " (nameStr c)
 
 def auditLine (env : Environment) (c : Name) (stops : Array Syntax) : String :=
-  let r := resolve env c
-  if env.contains r then axiomsLine env r (resolveAll env stops 0 [])
-  else String.append "LA-MISSING " (nameStr c)
+  auditName env c (idsOf stops 0 [])
 
 end {NAMESPACE}
 """
@@ -394,6 +392,11 @@ _RPC_DEFS = (
     f"""@[noinline] public meta def {NAMESPACE}.Rpc.opaqueId {{α : Type}} (x : α) : α := x
 """,
     f"""open Lean Elab in
+-- hangs `d`, a (tag, value) pair, in an info tree, where `Rpc.findIn` finds it by its tag
+public meta def {NAMESPACE}.Rpc.hang (trees : PersistentArray InfoTree) (d : Dynamic) : PersistentArray InfoTree :=
+  {NAMESPACE}.Rpc.opaqueId (@PersistentArray.push InfoTree) trees (.node (.ofCustomInfo {{ stx := .missing, value := d }}) {{}})
+""",
+    f"""open Lean Elab in
 public meta structure {NAMESPACE}.Rpc.Snap where
   coreCtx : Core.Context
   core : Core.State
@@ -417,9 +420,7 @@ elab "{HOLD_TACTIC}" : tactic => do
   let s : {NAMESPACE}.Rpc.Snap := {{ coreCtx, core, metaCtx, mst, termCtx, term, tacCtx, tac }}
   let table ← IO.mkRef #[s]
   let d : Dynamic := unsafe unsafeCast (``{NAMESPACE}.Rpc.Snap, table)
-  let push := {NAMESPACE}.Rpc.opaqueId (@PersistentArray.push InfoTree)
-  modifyThe Core.State fun st => {{ st with infoState := {{ st.infoState with
-    trees := push st.infoState.trees (.node (.ofCustomInfo {{ stx := .missing, value := d }}) {{}}) }} }}
+  modifyThe Core.State fun st => {{ st with infoState := {{ st.infoState with trees := {NAMESPACE}.Rpc.hang st.infoState.trees d }} }}
 """,
     f"""open Lean Elab in
 mutual
@@ -557,9 +558,7 @@ public meta structure {NAMESPACE}.Rpc.Scope where
 elab "{SCOPE_COMMAND}" : command => do
   let s : {NAMESPACE}.Rpc.Scope := {{ ctx := ← read, st := ← get }}
   let d : Dynamic := unsafe unsafeCast (``{NAMESPACE}.Rpc.Scope, s)
-  let push := {NAMESPACE}.Rpc.opaqueId (@PersistentArray.push InfoTree)
-  modify fun st => {{ st with infoState := {{ st.infoState with
-    trees := push st.infoState.trees (.node (.ofCustomInfo {{ stx := .missing, value := d }}) {{}}) }} }}
+  modify fun st => {{ st with infoState := {{ st.infoState with trees := {NAMESPACE}.Rpc.hang st.infoState.trees d }} }}
 """,
     f"""open Lean in
 public meta partial def {NAMESPACE}.Rpc.messages (ms : List Message) (acc : Array Json) : IO (Array Json) := do
@@ -608,8 +607,7 @@ public meta def {NAMESPACE}.Rpc.checkIn (sc : {NAMESPACE}.Rpc.Scope) (src : Stri
       -- the messages of the tasks the elaboration left (waited for) count as its own
       let msgs ← {NAMESPACE}.Rpc.messages st1.messages.toList #[]
       let msgs ← {NAMESPACE}.Rpc.taskMessages st1.snapshotTasks.toList msgs
-      pure (Json.mkObj [("msgs", Json.arr msgs), ("tasks", Json.num st1.snapshotTasks.size),
-        ("report", Json.str ({NAMESPACE}.auditName st1.env name stops))])
+      pure (Json.mkObj [("msgs", Json.arr msgs), ("report", Json.str ({NAMESPACE}.auditName st1.env name stops))])
 """,
     f"""open Lean in
 public meta partial def {NAMESPACE}.Rpc.names (js : List Json) (acc : List Name) : List Name :=
