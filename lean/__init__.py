@@ -4,11 +4,11 @@
 """
 from lean.config import LeanConfig
 from lean.dojo import Dojo, Theorem
-from lean.errors import (DojoCrashError, DojoInitError, DojoStallError, DojoTimeoutError, InvalidStateError, LeanAgentError,
+from lean.errors import (DojoCrashError, DojoInitError, DojoSilenceError, DojoStallError, DojoTimeoutError, InvalidStateError, LeanAgentError,
                          LeanConfigError, ToolchainError)
 from lean.results import Goal, LeanError, NotAudited, ProofFinished, ProofGivenUp, TacticResult, TacticState, parse_goals
 from lean.server import LeanServer, default_server, shutdown_default_server
 
 __all__ = ["Dojo", "Theorem", "TacticState", "ProofFinished", "LeanError", "ProofGivenUp", "TacticResult", "NotAudited", "Goal",
            "parse_goals", "LeanConfig", "LeanServer", "default_server", "shutdown_default_server", "DojoCrashError",
-           "DojoStallError", "DojoInitError", "DojoTimeoutError", "InvalidStateError", "LeanAgentError", "LeanConfigError", "ToolchainError"]
+           "DojoStallError", "DojoSilenceError", "DojoInitError", "DojoTimeoutError", "InvalidStateError", "LeanAgentError", "LeanConfigError", "ToolchainError"]

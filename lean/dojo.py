@@ -26,7 +26,7 @@ from pathlib import Path
 from lean import leanmeta, safety
 from lean.build import BuildResult, ensure_built, find_package_root, module_file, source_dirs
 from lean.config import LeanConfig
-from lean.errors import DojoCrashError, DojoInitError, DojoStallError, DojoTimeoutError, InvalidStateError
+from lean.errors import DojoCrashError, DojoInitError, DojoSilenceError, DojoStallError, DojoTimeoutError, InvalidStateError
 from lean.lsp import Diagnostic, Position, utf16_len
 from lean.results import LeanError, NotAudited, ProofFinished, ProofGivenUp, TacticResult, TacticState
 from lean.server import LeanServer, default_server
@@ -353,7 +353,8 @@ class Dojo:
             limit = self.config.init_timeout if (initial or cold) else (timeout or self.config.tactic_timeout)
             try:
                 t0 = time.time()
-                elab = w.elaborate(text, limit, header=self._doc.header)
+                elab = w.elaborate(text, limit, header=self._doc.header,
+                                   silence=self.config.init_silence if (initial or cold) else 0.0)
                 self.stats["lean_s"] += time.time() - t0
                 return elab
             except DojoTimeoutError as e:
@@ -369,11 +370,16 @@ class Dojo:
                                            f"if the file is that slow. Worker stderr tail:\n{tail or '(empty)'}") from e
                 raise
             except DojoCrashError as e:
-                # a crash, or a stall (the worker sat idle with the request pending): replay once on a fresh
-                # worker; the request itself is not to blame
+                # a crash, or a stall (the worker sat idle with the request pending, or said nothing for
+                # `init_silence` while it started): replay once on a fresh worker; the request itself is not
+                # to blame
                 self.stats["restarts"] += 1
                 self.stats["stalls"] += isinstance(e, DojoStallError)
                 if attempt == 1:
+                    if isinstance(e, DojoSilenceError):
+                        raise DojoSilenceError(f"{e} while loading {self.theorem.path.name} up to {self._doc.decl.full_name}, "
+                                             f"twice; if a command before the theorem is that slow, raise "
+                                             f"LeanConfig.init_silence (0 turns the check off)") from e
                     raise
                 w.start()
         raise AssertionError("unreachable")
@@ -459,6 +465,12 @@ class Dojo:
             elif isinstance(res, ProofFinished):
                 self._states[res.tactic_state_id] = new
             return res
+
+    @property
+    def stops_in_lean(self) -> bool:
+        """Whether a tactic past its limit is interrupted by Lean itself, the worker staying warm (states
+        held in Lean: `leanmeta`'s watchdog), rather than by a restart of the worker (states by edit)."""
+        return self.rpc
 
     def run_tacs(self, state: TacticState, tactics: list[str] | tuple[str, ...],
                  timeout: float | None = None, first_proof: bool = False, grace: float = 0.0) -> list[TacticResult]:
@@ -568,16 +580,17 @@ class Dojo:
 
     def _rpc_call(self, base_index: int, tactics: list[str], budget: float, limit: float, first: bool = False) -> list[dict]:
         line = self._doc.by_line + 1  # the held tactic's line
-        # Lean interrupts a tactic still running a little before `limit`, or before its own tactic_timeout
-        # (then this worker needs no restart)
-        def ms(seconds: float) -> int:
-            return max(1, round(1000 * (seconds - min(1.0, 0.1 * seconds))))
+        # Lean interrupts a tactic still running at `limit`, or at its own tactic_timeout (then this worker
+        # needs no restart). A tactic notices the interrupt at its next `checkSystem`: omega took up to
+        # 0.5 s, so a Lean that has not answered by then is waited for a little longer before the restart
+        # (with 10% of a 2 s limit, the restart won the race)
         params = {"line": line, "col": 2, "from": base_index, "ms": max(0, round(budget * 1000)), "first": first,
-                  "kill": ms(limit), "each": ms(self.config.tactic_timeout),
+                  "kill": max(1, round(1000 * limit)), "each": max(1, round(1000 * self.config.tactic_timeout)),
                   "tactics": [leanmeta.rpc_tactic(t) for t in tactics]}
         t0 = time.time()
         try:
-            out = self.worker.rpc_call(leanmeta.RPC_RUN, params, Position(self._doc.theorem_line, 0), limit)
+            out = self.worker.rpc_call(leanmeta.RPC_RUN, params, Position(self._doc.theorem_line, 0),
+                                       limit + 2.0 + 0.1 * limit)
         finally:
             self.stats["lean_s"] += time.time() - t0
         if not isinstance(out, list) or len(out) != len(tactics):

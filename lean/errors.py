@@ -27,6 +27,11 @@ class DojoStallError(DojoCrashError):
     instead of waiting out the timeout. Callers that retry after a crash retry after a stall too."""
 
 
+class DojoSilenceError(DojoStallError):
+    """Lean sent no message at all for `LeanConfig.init_silence` seconds while a worker started: the rare
+    wasm hang, which keeps a core busy. Handled as a stall."""
+
+
 class DojoTimeoutError(LeanAgentError):
     """Lean did not answer within the wall-clock limit."""
 

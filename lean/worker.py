@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lean import lsp
-from lean.errors import DojoCrashError, DojoStallError, DojoTimeoutError
+from lean.errors import DojoCrashError, DojoSilenceError, DojoStallError, DojoTimeoutError
 from lean.toolchain import Toolchain
 
 
@@ -196,6 +196,7 @@ class LeanWorker:
         self.stall_seconds = stall_seconds
         self.stalls = 0  # requests abandoned because the process sat idle (see `_await`)
         self._messages = 0  # LSP messages received, a sign of life for the stall check
+        self._last_message = 0.0  # when the last one came (`time.time()`), for the silence check
         self._stall_streak = 0  # stalls since the last answered request: each one doubles the next window
         base = Path("/tmp") if workdir is None else workdir  # the wasm glue always mounts /tmp
         self.dir = Path(tempfile.mkdtemp(prefix="lean-agent-", dir=base))
@@ -346,6 +347,7 @@ class LeanWorker:
 
     def _dispatch(self, proc: subprocess.Popen, msg: dict) -> None:
         self._messages += 1
+        self._last_message = time.time()
         if "method" in msg and "id" in msg:  # the worker's own requests (refresh hints): answer null
             try:
                 proc.stdin.write(lsp.encode(lsp.response(msg["id"])))
@@ -367,7 +369,7 @@ class LeanWorker:
         why = self._dead_reason or (f"exited with code {rc}" if rc is not None else "is gone")
         return f"Lean worker {why}; stderr tail:\n{self.stderr_tail(800)}"
 
-    def _await(self, id_: int, timeout: float) -> dict:
+    def _await(self, id_: int, timeout: float, silence: float = 0.0) -> dict:
         """The response to request `id_`.
 
         Besides the wall-clock `timeout`, a request fails fast when the process has slept (`StallWatch`:
@@ -376,11 +378,13 @@ class LeanWorker:
         (seen rarely with the wasm runtime: a start or a one-line `exact` hanging until its 20-300 s limit). DojoStallError lets the caller restart and
         replay at once; its message carries the threads' states for diagnosis. A request that stalls again
         after its replay gets twice the window (at most 4x): if the kill was wrong, the replay must not be
-        killed at the same point."""
-        deadline = time.time() + timeout
+        killed at the same point. With `silence`, a request during which the process sends no message at
+        all for that many seconds fails the same way (`LeanConfig.init_silence`)."""
+        t_start = time.time()
+        deadline = t_start + timeout
         pid = self.proc.pid if self.proc else None
         watch = StallWatch(pid, self.stall_seconds * 2 ** min(self._stall_streak, 2)) if pid is not None else None
-        stalled = None
+        stalled, silent = None, False
         with self._cv:
             while id_ not in self._responses:
                 if self.proc is None or self.proc.poll() is not None or self._dead_reason:
@@ -393,6 +397,9 @@ class LeanWorker:
                     stalled = self._check_stall(watch, now)
                     if stalled:
                         break
+                if silence and now - max(t_start, self._last_message) > silence:
+                    stalled, silent = self._silent(pid, silence), True
+                    break
                 self._cv.wait(min(left, 0.5))
             else:
                 self._stall_streak = 0
@@ -400,7 +407,7 @@ class LeanWorker:
         # killed outside the lock: reaping may wait up to 10 s, and the reader thread needs the lock meanwhile
         log.warning("%s; stderr tail: %s", stalled, self.stderr_tail(400))
         self.kill()
-        raise DojoStallError(stalled)
+        raise (DojoSilenceError if silent else DojoStallError)(stalled)
 
     def _check_stall(self, watch: StallWatch, now: float) -> str | None:
         """Why the pending request counts as stalled, with the threads' states, else None."""
@@ -416,6 +423,16 @@ class LeanWorker:
         return (f"Lean worker stalled: {why} (threads: {summary}; last trace line: {self._last_trace()!r}); "
                 f"it was killed and will be replaced")
 
+    def _silent(self, pid: int | None, silence: float) -> str:
+        """Why a request that got no message for `silence` seconds is abandoned, with what the process did
+        meanwhile (CPU, its threads' states) for diagnosis."""
+        self.stalls += 1
+        cpu = cpu_seconds(pid) if pid is not None else None
+        threads = ", ".join(f"{n}:{st}:{wc}" for n, st, wc in _threads(pid)) if pid is not None else ""
+        return (f"Lean worker said nothing for {silence:.0f} s with a request pending (CPU used so far: "
+                f"{'?' if cpu is None else f'{cpu:.1f} s'}; threads: {threads}; last trace line: {self._last_trace()!r}); "
+                f"it was killed and will be replaced")
+
     def _last_trace(self) -> str:
         """The runtime's last [DEBUG] line: which phase (start, import, elaboration) a stall hit."""
         lines = [l for l in self._stderr_lines() if l.strip()]
@@ -426,13 +443,13 @@ class LeanWorker:
     def text(self) -> str | None:
         return self._text
 
-    def elaborate(self, text: str, timeout: float, header: str | None = None) -> Elaboration:
+    def elaborate(self, text: str, timeout: float, header: str | None = None, silence: float = 0.0) -> Elaboration:
         """Make `text` the document and wait for Lean's diagnostics of it.
 
         `header` is the document's import block. Lean's file worker cannot change its imports in place
         (it hangs), so a different header restarts the process first.
         On timeout the worker is killed (nothing keeps running) and DojoTimeoutError is raised; the
-        caller decides whether to restart.
+        caller decides whether to restart. `silence`: see `_await`.
         """
         with self._lock:
             if not self.alive() or (self._text is not None and header is not None and header != self.header):
@@ -446,7 +463,7 @@ class LeanWorker:
             else:
                 self._send(lsp.did_change(self.uri, v, text))
             self._text = text
-            resp = self._request(lambda rid: lsp.wait_for_diagnostics(rid, self.uri, v), timeout)
+            resp = self._request(lambda rid: lsp.wait_for_diagnostics(rid, self.uri, v), timeout, silence)
             if "error" in resp:
                 raise DojoCrashError(f"Lean rejected waitForDiagnostics: {resp['error']}")
             with self._cv:
@@ -455,13 +472,13 @@ class LeanWorker:
                     del self._diags[old]
             return Elaboration(v, diags, time.time() - t0)
 
-    def _request(self, make, timeout: float) -> dict:
+    def _request(self, make, timeout: float, silence: float = 0.0) -> dict:
         """Send the request `make(id)` and return its response; on timeout the worker is killed (nothing
         keeps running) and DojoTimeoutError raised. The caller holds the lock."""
         rid = self._new_id()
         self._send(make(rid))
         try:
-            return self._await(rid, timeout)
+            return self._await(rid, timeout, silence)
         except DojoTimeoutError:
             self.kill()
             raise

@@ -42,15 +42,21 @@ class SearchConfig:
     # Lean must not wait on a slow model: once the policy has taken this share of the search's wall
     # time, a policy with a cheap fallback (`MixturePolicy.cheap()`) answers with that instead
     max_model_share: float = 0.5
-    # a Lean call in flight when the budget ends may run this many seconds past it before it is stopped:
-    # stopping restarts the worker (seconds, plus re-elaborating the file), which costs more than a wait
-    overrun: float = 15.0
+    # a tactic running when the budget ends may go on this many seconds past it. On states held in Lean
+    # (`Dojo.stops_in_lean`) Lean's own watchdog interrupts it and the worker stays warm, so the budget
+    # can be kept close: with 15 s here a 2 s search once took 16 s, waiting on a looping
+    # `induction x <;> simp_all [..]` that could no longer help (benchmarks/search.py, Tree.tmem_insert)
+    overrun: float = 1.0
+    # the same where a stop means a restart (states by edit): seconds, plus re-elaborating the file,
+    # which cost more than the wait
+    overrun_by_restart: float = 15.0
 
     def __post_init__(self):
         if self.time_budget <= 0:
             raise ValueError(f"time_budget must be > 0 seconds, got {self.time_budget}")
-        if self.overrun <= 0:
-            raise ValueError(f"overrun must be > 0 seconds, got {self.overrun}")
+        for name in ("overrun", "overrun_by_restart"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0 seconds, got {getattr(self, name)}")
         if not 0 < self.max_model_share <= 1:
             raise ValueError(f"max_model_share must be in (0, 1], got {self.max_model_share}; 1 never skips the model")
         for name in ("max_expansions", "num_samples", "max_samples", "batch_size", "max_depth"):
@@ -236,8 +242,9 @@ class BestFirstSearch:
                 t0 = time.time()
                 # tactics are started until the deadline; one then running may overrun it by at most
                 # `overrun` (then Lean is stopped)
+                grace = self.config.overrun if d.stops_in_lean else self.config.overrun_by_restart
                 batch = d.run_tacs(node.state, [tasks[j][1] for j in g], timeout=deadline - time.time(), first_proof=True,
-                                   grace=self.config.overrun)
+                                   grace=grace)
                 share = (time.time() - t0) / len(g)
                 for j, res in zip(g, batch):
                     results[j] = (res, share)

@@ -14,6 +14,7 @@ from prover.attack import attack_file
 from prover.cli import main as prover_main
 from prover.policy import PortfolioPolicy
 from prover.search import BestFirstSearch, SearchConfig
+from tests.conftest import slow_omega
 
 pytestmark = pytest.mark.lean
 
@@ -64,6 +65,27 @@ def test_budgets_are_honoured(demo_file, lean_server):
         assert not res.proved and res.expansions <= 2 and res.stop_reason in ("expansion budget", "queue exhausted")
         res = BestFirstSearch(PortfolioPolicy(), SearchConfig(time_budget=1.5, max_expansions=10_000)).search([dojo], s0)
         assert not res.proved and res.wall_s < 1.5 + 25  # one in-flight tactic may finish after the deadline
+
+
+class SlowFirst:
+    """A slow tactic ranked first for every state, and nothing else."""
+
+    def generate(self, states, k, premises=None):
+        return [[(slow_omega(), -0.1)] for _ in states]
+
+
+def test_a_tactic_running_past_the_budget_is_stopped_after_the_overrun(demo_file, lean_server):
+    """On a held state Lean interrupts the tactic itself, `overrun` seconds past the budget, and the
+    worker stays warm; a search no longer waits out a tactic that can no longer help it."""
+    cfg = SearchConfig(time_budget=1.0, overrun=1.0, max_expansions=10)
+    with Dojo(Theorem(demo_file, "add_zero'"), server=lean_server) as (dojo, s0):
+        assert dojo.stops_in_lean
+        res = BestFirstSearch(SlowFirst(), cfg).search([dojo], s0)
+        assert not res.proved and res.stop_reason == "time budget"
+        assert [(e.tactic, e.result) for e in res.edges] == [(slow_omega(), "error")]
+        assert res.wall_s < 1.0 + 1.0 + 3.0, res.wall_s  # the tactic alone takes ~20 s
+        assert dojo.stats["interrupts"] == 1 and dojo.stats["restarts"] == 0
+        assert isinstance(dojo.run_tac(s0, "simp"), ProofFinished)
 
 
 class Ranked:
