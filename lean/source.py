@@ -138,22 +138,29 @@ def parse_header(text: str) -> Header:
     return Header(is_module, tuple(imports), end)
 
 
-def _top_level_assign(masked: str, start: int, end: int, equations: bool = True) -> int | None:
-    """Offset of the first `:=` outside brackets in masked[start:end]. With `equations`, a `|` at the
-    top level first means pattern-matching equations, and there is no such `:=` (None)."""
+def top_level(text: str, start: int = 0, end: int | None = None):
+    """Offsets in text[start:end] of the characters outside every bracket (`()[]{}⟨⟩`), brackets
+    themselves excluded: where a separator (`:=`, `:`, `→`, `=`) belongs to the term as a whole."""
     depth = 0
-    i = start
-    while i < end - 1:
-        c = masked[i]
+    for i in range(start, len(text) if end is None else end):
+        c = text[i]
         if c in "([{⟨":
             depth += 1
         elif c in ")]}⟩":
             depth -= 1
-        elif c == ":" and masked[i + 1] == "=" and depth == 0:
+        elif depth == 0:
+            yield i
+
+
+def _top_level_assign(masked: str, start: int, end: int, equations: bool = True) -> int | None:
+    """Offset of the first `:=` outside brackets in masked[start:end]. With `equations`, a `|` at the
+    top level first means pattern-matching equations, and there is no such `:=` (None)."""
+    for i in top_level(masked, start, end - 1):
+        c = masked[i]
+        if c == ":" and masked[i + 1] == "=":
             return i
-        elif equations and c == "|" and depth == 0 and (i == 0 or masked[i - 1] in " \n"):
+        if equations and c == "|" and (i == 0 or masked[i - 1] in " \n"):
             return None  # equation-compiler style
-        i += 1
     return None
 
 

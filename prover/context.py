@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Callable
 
 from lean.build import find_package_root, module_file, source_dirs
-from lean.source import STRUCTURE_KEYWORDS, THEOREM_KEYWORDS, declarations, parse_header, structure_fields
+from lean.source import STRUCTURE_KEYWORDS, THEOREM_KEYWORDS, declarations, parse_header, structure_fields, top_level
 from prover.premises import NoRewrite, PremiseIndex
 
 DEFINITION_KINDS = ("def", "abbrev")
@@ -30,16 +30,10 @@ _LAW = re.compile(r"[=≠↔≤<≥>∣¬∧∨∈∉⊆]|\bTrue\b|\bFalse\b")
 
 def _top_level_split(text: str, seps: tuple[str, ...]) -> tuple[str, str, str] | None:
     """(left, separator, right) at the first separator outside brackets, else None."""
-    depth = 0
-    for i, c in enumerate(text):
-        if c in "([{⟨":
-            depth += 1
-        elif c in ")]}⟩":
-            depth -= 1
-        elif depth == 0:
-            for sep in seps:
-                if text.startswith(sep, i):
-                    return text[:i], sep, text[i + len(sep):]
+    for i in top_level(text):
+        for sep in seps:
+            if text.startswith(sep, i):
+                return text[:i], sep, text[i + len(sep):]
     return None
 
 

@@ -219,7 +219,8 @@ def _forall_binders(target: str) -> list[str]:
 
 
 def _arrow_count(target: str) -> int:
-    """Top-level implications of the target (arrows outside brackets)."""
+    """Top-level implications of the target (arrows outside brackets). `lean.source.top_level` scans the
+    same way; this module does not import `lean` (see the module docstring)."""
     depth, count = 0, 0
     for ch in target:
         if ch in "([{⟨":
