@@ -349,22 +349,22 @@ class Dojo:
             w = self.worker
             if w is None:
                 raise DojoCrashError("this Dojo is closed; open a new one with `with Dojo(...)`")
-            cold = w.text is None or w.header != self._doc.header or not w.alive()
-            limit = self.config.init_timeout if (initial or cold) else (timeout or self.config.tactic_timeout)
+            # a start: the worker loads the imports and everything before the theorem first
+            starting = initial or w.text is None or w.header != self._doc.header or not w.alive()
+            limit = self.config.init_timeout if starting else (timeout or self.config.tactic_timeout)
             try:
                 t0 = time.time()
-                elab = w.elaborate(text, limit, header=self._doc.header,
-                                   silence=self.config.init_silence if (initial or cold) else 0.0)
+                elab = w.elaborate(text, limit, header=self._doc.header, silence=self.config.init_silence if starting else 0.0)
                 self.stats["lean_s"] += time.time() - t0
                 return elab
             except DojoTimeoutError as e:
                 self.stats["timeouts"] += 1
                 # a start that hangs is rare and not understood yet: say what was loading and what the
                 # worker last wrote, before the restart replaces its log
-                tail = w.stderr_tail(600) if (initial or cold) else ""
+                tail = w.stderr_tail(600) if starting else ""
                 w.start()  # the hung process is already killed; the next request replays from scratch
                 self.stats["restarts"] += 1
-                if initial or cold:
+                if starting:
                     raise DojoTimeoutError(f"{e} while loading {self.theorem.path.name} up to {self._doc.decl.full_name} "
                                            f"(its imports and everything before the theorem); raise LeanConfig.init_timeout "
                                            f"if the file is that slow. Worker stderr tail:\n{tail or '(empty)'}") from e

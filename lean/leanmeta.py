@@ -536,7 +536,7 @@ public meta def {NAMESPACE}.Rpc.runJ (_sid : UInt64) (j : Json) : RequestM (Requ
     if h : src < arr.size then
       let now ← IO.monoMsNow
       -- a watchdog interrupts a tactic still running `each` ms after its start, or `kill` ms after the
-      -- call's (the caller's limits, less a margin), so that a slow tactic costs no restart of the worker
+      -- call's (the caller's limits), so that a slow tactic costs no restart of the worker
       let cur ← IO.mkRef ((← IO.CancelToken.new), now + kill)
       let done ← IO.mkRef false
       let _ ← {NAMESPACE}.Rpc.opaqueId (@IO.asTask Unit) ({NAMESPACE}.Rpc.watch cur done (now + kill + 1000))

@@ -419,18 +419,21 @@ class LeanWorker:
             return None  # waiting on the disk is not a deadlock
         self.stalls += 1
         self._stall_streak += 1
-        summary = ", ".join(f"{n}:{st}:{wc}" for n, st, wc in threads)
-        return (f"Lean worker stalled: {why} (threads: {summary}; last trace line: {self._last_trace()!r}); "
-                f"it was killed and will be replaced")
+        return self._abandoned(f"stalled: {why}", threads)
 
     def _silent(self, pid: int | None, silence: float) -> str:
         """Why a request that got no message for `silence` seconds is abandoned, with what the process did
         meanwhile (CPU, its threads' states) for diagnosis."""
         self.stalls += 1
         cpu = cpu_seconds(pid) if pid is not None else None
-        threads = ", ".join(f"{n}:{st}:{wc}" for n, st, wc in _threads(pid)) if pid is not None else ""
-        return (f"Lean worker said nothing for {silence:.0f} s with a request pending (CPU used so far: "
-                f"{'?' if cpu is None else f'{cpu:.1f} s'}; threads: {threads}; last trace line: {self._last_trace()!r}); "
+        return self._abandoned(f"said nothing for {silence:.0f} s with a request pending, after "
+                               f"{'?' if cpu is None else f'{cpu:.1f}'} s of CPU", _threads(pid) if pid is not None else [])
+
+    def _abandoned(self, what: str, threads: list[tuple[str, str, str]]) -> str:
+        """The report of a request given up on a live worker: what it did, its threads' states and the
+        runtime's last trace line (which phase it was in)."""
+        summary = ", ".join(f"{n}:{st}:{wc}" for n, st, wc in threads)
+        return (f"Lean worker {what} (threads: {summary}; last trace line: {self._last_trace()!r}); "
                 f"it was killed and will be replaced")
 
     def _last_trace(self) -> str:

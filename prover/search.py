@@ -241,7 +241,7 @@ class BestFirstSearch:
                 node = tasks[g[0]][0]
                 t0 = time.time()
                 # tactics are started until the deadline; one then running may overrun it by at most
-                # `overrun` (then Lean is stopped)
+                # `overrun` (then Lean interrupts it), or `overrun_by_restart` where a stop is a restart
                 grace = self.config.overrun if d.stops_in_lean else self.config.overrun_by_restart
                 batch = d.run_tacs(node.state, [tasks[j][1] for j in g], timeout=deadline - time.time(), first_proof=True,
                                    grace=grace)

@@ -31,7 +31,8 @@ _WORKER_STATS: dict[str, int] = {}
 
 def pytest_terminal_summary(terminalreporter):
     """How often the session's Lean workers were restarted, and how many of those were stalls (a worker
-    idle with a request pending; the stall test makes one on purpose): the rare wasm hang shows up here."""
+    idle with a request pending, or one silent at a start; two tests make them on purpose): the rare wasm
+    hang shows up here."""
     if _WORKER_STATS:
         # tests that make stalls on purpose, and how many
         own = {"test_stalled_worker_is_replaced_without_waiting_out_the_timeout": 1,
