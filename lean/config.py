@@ -41,12 +41,16 @@ class LeanConfig:
     # a worker that uses no CPU for this many seconds while a request is pending is deadlocked: it is
     # restarted and the request replayed at once, instead of waiting out the limits above (0 turns this off)
     stall_seconds: float = 5.0
-    # a start (the imports, then the file up to the theorem) during which Lean sends no message at all for
-    # this many seconds is taken for the rare wasm hang, which keeps a core busy (so the stall check above
-    # misses it) and held a start for the whole `init_timeout`: the worker is replaced and the start
-    # replayed once. A normal start speaks every few seconds (at most 5.5 s of silence, the imports); raise
-    # this if a single command before your theorems runs longer. 0 turns this off
+    # a start (the imports, then the file up to the theorem) during which Lean says nothing at all (no
+    # message, no line on stderr) for this many seconds is taken for the rare wasm hang, which keeps a core
+    # busy (so the stall check above misses it) and held a start for the whole `init_timeout`: the worker
+    # is replaced and the start replayed once. A normal start speaks every few seconds (at most ~4 s of
+    # silence); raise this if a single command before your theorems runs longer. 0 turns this off
     init_silence: float = 60.0
+    # the same check while the runtime traces that it is loading the imports (wasm only), where every hang
+    # seen so far sat: no user command runs there, and a normal import phase (~3.5 s) is never silent for
+    # more than ~2 s, so a short limit is safe. At most `init_silence`; 0 leaves only `init_silence`
+    import_silence: float = 20.0
     # Lean's own deterministic limit (maxHeartbeats, in thousands), so loops stop inside Lean first
     max_heartbeats: int = 200000
     # resident memory cap per worker process; above it the worker is restarted
@@ -76,6 +80,8 @@ class LeanConfig:
             raise LeanConfigError(f"stall_seconds must be >= 0 seconds (0 turns stall detection off), got {self.stall_seconds}")
         if self.init_silence < 0:
             raise LeanConfigError(f"init_silence must be >= 0 seconds (0 turns it off), got {self.init_silence}")
+        if self.import_silence < 0:
+            raise LeanConfigError(f"import_silence must be >= 0 seconds (0 leaves only init_silence), got {self.import_silence}")
         if self.num_workers < 1:
             raise LeanConfigError(f"num_workers must be at least 1, got {self.num_workers} (LEAN_AGENT_WORKERS)")
         if self.memory_limit_mb < 512:

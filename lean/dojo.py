@@ -354,7 +354,8 @@ class Dojo:
             limit = self.config.init_timeout if starting else (timeout or self.config.tactic_timeout)
             try:
                 t0 = time.time()
-                elab = w.elaborate(text, limit, header=self._doc.header, silence=self.config.init_silence if starting else 0.0)
+                silence = (self.config.init_silence, self.config.import_silence) if starting else (0.0, 0.0)
+                elab = w.elaborate(text, limit, header=self._doc.header, silence=silence[0], import_silence=silence[1])
                 self.stats["lean_s"] += time.time() - t0
                 return elab
             except DojoTimeoutError as e:
@@ -379,7 +380,8 @@ class Dojo:
                     if isinstance(e, DojoSilenceError):
                         raise DojoSilenceError(f"{e} while loading {self.theorem.path.name} up to {self._doc.decl.full_name}, "
                                              f"twice; if a command before the theorem is that slow, raise "
-                                             f"LeanConfig.init_silence (0 turns the check off)") from e
+                                             f"LeanConfig.init_silence (0 turns the check off; import_silence is "
+                                             f"its limit while the imports load)") from e
                     raise
                 w.start()
         raise AssertionError("unreachable")

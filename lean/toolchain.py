@@ -49,6 +49,12 @@ class Toolchain:
     # host folders the Lean process must be able to read (wasm only sees what is mounted)
     mounts: tuple[Path, ...] = ()
 
+    @property
+    def import_trace(self) -> tuple[str, str] | None:
+        """The stderr lines with which the runtime starts and ends loading the imports, if it traces them
+        (the embedded wasm build does; native Lean does not): where the rare wasm start hang sits."""
+        return ("[DEBUG:GO]", "[DEBUG:FINALIZE]") if self.kind == "wasm" else None
+
     def process_env(self, extra_path: tuple[Path, ...] = (), extra_mounts: tuple[Path, ...] = (), threads: int = 1) -> dict:
         env = dict(os.environ)
         env.update(self.env)

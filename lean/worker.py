@@ -197,6 +197,9 @@ class LeanWorker:
         self.stalls = 0  # requests abandoned because the process sat idle (see `_await`)
         self._messages = 0  # LSP messages received, a sign of life for the stall check
         self._last_message = 0.0  # when the last one came (`time.time()`), for the silence check
+        self._stderr_size = 0  # what the process had written to stderr when last looked at ...
+        self._last_stderr = 0.0  # ... and when that grew: a line there is a sign of life too
+        self._importing = False  # whether the runtime's trace says it is loading the imports
         self._stall_streak = 0  # stalls since the last answered request: each one doubles the next window
         base = Path("/tmp") if workdir is None else workdir  # the wasm glue always mounts /tmp
         self.dir = Path(tempfile.mkdtemp(prefix="lean-agent-", dir=base))
@@ -228,6 +231,7 @@ class LeanWorker:
         self.restarts += 1
         env = self.toolchain.process_env(self.lean_path, self.mounts, self.threads)
         self._stderr = open(self.dir / "stderr.log", "wb")
+        self._stderr_size, self._importing = 0, False
         t0 = time.time()
         self.proc = subprocess.Popen(self.toolchain.worker_argv(), cwd=self.dir, env=env, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True)
@@ -369,7 +373,7 @@ class LeanWorker:
         why = self._dead_reason or (f"exited with code {rc}" if rc is not None else "is gone")
         return f"Lean worker {why}; stderr tail:\n{self.stderr_tail(800)}"
 
-    def _await(self, id_: int, timeout: float, silence: float = 0.0) -> dict:
+    def _await(self, id_: int, timeout: float, silence: float = 0.0, import_silence: float = 0.0) -> dict:
         """The response to request `id_`.
 
         Besides the wall-clock `timeout`, a request fails fast when the process has slept (`StallWatch`:
@@ -378,8 +382,9 @@ class LeanWorker:
         (seen rarely with the wasm runtime: a start or a one-line `exact` hanging until its 20-300 s limit). DojoStallError lets the caller restart and
         replay at once; its message carries the threads' states for diagnosis. A request that stalls again
         after its replay gets twice the window (at most 4x): if the kill was wrong, the replay must not be
-        killed at the same point. With `silence`, a request during which the process sends no message at
-        all for that many seconds fails the same way (`LeanConfig.init_silence`)."""
+        killed at the same point. With `silence`, a request during which the process says nothing (no
+        message, no stderr line) for that many seconds fails the same way (`LeanConfig.init_silence`), and
+        with `import_silence`, for that many while the runtime traces that it loads the imports."""
         t_start = time.time()
         deadline = t_start + timeout
         pid = self.proc.pid if self.proc else None
@@ -397,9 +402,11 @@ class LeanWorker:
                     stalled = self._check_stall(watch, now)
                     if stalled:
                         break
-                if silence and now - max(t_start, self._last_message) > silence:
-                    stalled, silent = self._silent(pid, silence), True
-                    break
+                if silence:
+                    limit = self._silence_limit(silence, import_silence, now)
+                    if now - max(t_start, self._last_message, self._last_stderr) > limit:
+                        stalled, silent = self._silent(pid, limit), True
+                        break
                 self._cv.wait(min(left, 0.5))
             else:
                 self._stall_streak = 0
@@ -421,12 +428,30 @@ class LeanWorker:
         self._stall_streak += 1
         return self._abandoned(f"stalled: {why}", threads)
 
+    def _silence_limit(self, silence: float, import_silence: float, now: float) -> float:
+        """The silence check's limit now: `import_silence` while the runtime's trace says the imports are
+        loading (the last import-trace line on stderr starts them), else `silence`. Notes when stderr grew."""
+        try:
+            size = (self.dir / "stderr.log").stat().st_size
+        except OSError:
+            size = self._stderr_size
+        if size != self._stderr_size:
+            self._stderr_size, self._last_stderr = size, now
+            marks = self.toolchain.import_trace
+            if marks is not None:
+                last = next((l for l in reversed(self._stderr_lines()) if l.startswith(marks)), "")
+                self._importing = last.startswith(marks[0])
+        if self._importing and import_silence:
+            return min(silence, import_silence)
+        return silence
+
     def _silent(self, pid: int | None, silence: float) -> str:
         """Why a request that got no message for `silence` seconds is abandoned, with what the process did
         meanwhile (CPU, its threads' states) for diagnosis."""
         self.stalls += 1
         cpu = cpu_seconds(pid) if pid is not None else None
-        return self._abandoned(f"said nothing for {silence:.0f} s with a request pending, after "
+        phase = " while loading its imports" if self._importing else ""
+        return self._abandoned(f"said nothing for {silence:.0f} s{phase} with a request pending, after "
                                f"{'?' if cpu is None else f'{cpu:.1f}'} s of CPU", _threads(pid) if pid is not None else [])
 
     def _abandoned(self, what: str, threads: list[tuple[str, str, str]]) -> str:
@@ -446,13 +471,14 @@ class LeanWorker:
     def text(self) -> str | None:
         return self._text
 
-    def elaborate(self, text: str, timeout: float, header: str | None = None, silence: float = 0.0) -> Elaboration:
+    def elaborate(self, text: str, timeout: float, header: str | None = None, silence: float = 0.0,
+                  import_silence: float = 0.0) -> Elaboration:
         """Make `text` the document and wait for Lean's diagnostics of it.
 
         `header` is the document's import block. Lean's file worker cannot change its imports in place
         (it hangs), so a different header restarts the process first.
         On timeout the worker is killed (nothing keeps running) and DojoTimeoutError is raised; the
-        caller decides whether to restart. `silence`: see `_await`.
+        caller decides whether to restart. `silence`, `import_silence`: see `_await`.
         """
         with self._lock:
             if not self.alive() or (self._text is not None and header is not None and header != self.header):
@@ -466,7 +492,8 @@ class LeanWorker:
             else:
                 self._send(lsp.did_change(self.uri, v, text))
             self._text = text
-            resp = self._request(lambda rid: lsp.wait_for_diagnostics(rid, self.uri, v), timeout, silence)
+            resp = self._request(lambda rid: lsp.wait_for_diagnostics(rid, self.uri, v), timeout, silence,
+                                 import_silence)
             if "error" in resp:
                 raise DojoCrashError(f"Lean rejected waitForDiagnostics: {resp['error']}")
             with self._cv:
@@ -475,13 +502,13 @@ class LeanWorker:
                     del self._diags[old]
             return Elaboration(v, diags, time.time() - t0)
 
-    def _request(self, make, timeout: float, silence: float = 0.0) -> dict:
+    def _request(self, make, timeout: float, silence: float = 0.0, import_silence: float = 0.0) -> dict:
         """Send the request `make(id)` and return its response; on timeout the worker is killed (nothing
         keeps running) and DojoTimeoutError raised. The caller holds the lock."""
         rid = self._new_id()
         self._send(make(rid))
         try:
-            return self._await(rid, timeout, silence)
+            return self._await(rid, timeout, silence, import_silence)
         except DojoTimeoutError:
             self.kill()
             raise

@@ -31,12 +31,13 @@ _WORKER_STATS: dict[str, int] = {}
 
 def pytest_terminal_summary(terminalreporter):
     """How often the session's Lean workers were restarted, and how many of those were stalls (a worker
-    idle with a request pending, or one silent at a start; two tests make them on purpose): the rare wasm
+    idle with a request pending, or one silent at a start; three tests make them on purpose): the rare wasm
     hang shows up here."""
     if _WORKER_STATS:
         # tests that make stalls on purpose, and how many
         own = {"test_stalled_worker_is_replaced_without_waiting_out_the_timeout": 1,
-               "test_a_start_that_goes_silent_is_replaced_then_named": 2}
+               "test_a_start_that_goes_silent_is_replaced_then_named": 2,
+               "test_a_start_silent_while_importing_is_replaced_within_import_silence": 1}
         done = [r.nodeid for r in terminalreporter.stats.get("passed", []) + terminalreporter.stats.get("failed", [])]
         ran = [f"{n} from {name}" for name, n in own.items() if any(i.endswith(name) for i in done)]
         terminalreporter.write_line(f"lean workers: {_WORKER_STATS['restarts']} process restarts, {_WORKER_STATS['stalls']} of them "

@@ -187,6 +187,55 @@ def test_a_start_that_goes_silent_is_replaced_then_named(demo_file, lean_server,
         assert isinstance(dojo.run_tac(s0, "simp"), ProofFinished)
 
 
+@pytest.mark.slow
+def test_a_start_silent_while_importing_is_replaced_within_import_silence(tmp_path, lean_server, monkeypatch, caplog):
+    """Every start hang seen so far sat in the import phase (the runtime's last trace line started loading
+    the imports), where no user command runs and a normal start is never silent for more than ~2 s. There
+    `import_silence` applies instead of `init_silence`. The worker is stopped (SIGSTOP) in that phase, once,
+    which makes it as silent as the hang (the stall check, which would see it idle, is off here): it is
+    replaced after ~3 s, not 60, and the replayed start succeeds."""
+    import logging
+    import threading
+
+    from lean.worker import LeanWorker
+
+    monkeypatch.setattr(LeanWorker, "_check_stall", lambda self, watch, now: None)
+    f = tmp_path / "Importing.lean"  # a header no other test uses: the start loads imports in a fresh process
+    f.write_text("import Init.Data.List.Lemmas\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n")
+    stopped: list[int] = []
+    done = threading.Event()
+
+    def stop_while_importing() -> None:
+        while not done.is_set() and not stopped:
+            for w in lean_server.workers():
+                try:
+                    log_text = (w.dir / "stderr.log").read_text(errors="replace")
+                except OSError:
+                    continue
+                if "[DEBUG:GO]" in log_text and "[DEBUG:FINALIZE]" not in log_text and w.proc is not None:
+                    os.kill(w.proc.pid, signal.SIGSTOP)
+                    stopped.append(w.proc.pid)
+                    return
+            time.sleep(0.02)
+
+    poller = threading.Thread(target=stop_while_importing, daemon=True)
+    poller.start()
+    config = lean_server.config.with_(init_silence=60, import_silence=3)
+    t0 = time.time()
+    try:
+        with caplog.at_level(logging.WARNING, logger="lean.worker"):
+            with Dojo(Theorem(f, "t"), server=lean_server, config=config) as (dojo, s0):
+                elapsed = time.time() - t0
+                assert isinstance(dojo.run_tac(s0, "simp"), ProofFinished)
+                assert dojo.stats["stalls"] == 1 and dojo.stats["restarts"] >= 1
+    finally:
+        done.set()
+        poller.join()
+    assert len(stopped) == 1, "the worker was never seen loading its imports"
+    assert "said nothing for 3 s while loading its imports" in caplog.text
+    assert elapsed < 45, f"the start took {elapsed:.0f} s: the import-phase limit did not apply before init_silence"
+
+
 def test_bad_input_errors(tmp_path, demo_file, lean_server):
     with pytest.raises(DojoInitError, match="does not exist"):
         Dojo(Theorem(tmp_path / "Missing.lean", "x"), server=lean_server).start()

@@ -115,6 +115,8 @@ def test_config_validation_says_what_to_change():
         LeanConfig(backend="gpu")
     with pytest.raises(LeanConfigError, match="num_workers"):
         LeanConfig(num_workers=0)
+    with pytest.raises(LeanConfigError, match="import_silence must be >= 0"):
+        LeanConfig(import_silence=-1)
 
 
 field_names = st.from_regex(r"[a-z][a-z_']{0,8}", fullmatch=True).filter(lambda s: s not in ("where", "by", "fun", "mk"))
