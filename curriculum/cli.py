@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--time-limit", dest="time_limit", type=float, help="wall seconds for the whole run")
         p.add_argument("--out", help="folder for the store, metrics, checkpoints")
         p.add_argument("--model", help="starting policy checkpoint")
-        p.add_argument("--workers", type=int, help="parallel Lean workers")
+        p.add_argument("--workers", type=int, help="parallel Lean workers (default: LEAN_AGENT_WORKERS, else one per two cores)")
         p.add_argument("--no-learning", action="store_true", help="frozen policy (the ablation)")
         p.add_argument("--json", action="store_true", help="one JSON line per round on stdout")
     st = sub.add_parser("status")

@@ -23,7 +23,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from curriculum.config import CurriculumConfig
+from curriculum.config import CurriculumConfig, default_workers
 from curriculum.store import Store
 from lean.build import find_package_root
 from lean.config import LeanConfig
@@ -113,7 +113,7 @@ class Manager:
         self.out.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.out / "store.sqlite")
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-        self.lean_config = LeanConfig() if not config.workers else LeanConfig(num_workers=config.workers)
+        self.lean_config = LeanConfig(num_workers=config.workers or default_workers())
         self._own_server = server is None
         self.server = server or LeanServer(self.lean_config)
         if server is not None:
