@@ -44,8 +44,9 @@ class LeanConfig:
     # a start (the imports, then the file up to the theorem) during which Lean says nothing at all (no
     # message, no line on stderr) for this many seconds is taken for the rare wasm hang, which keeps a core
     # busy (so the stall check above misses it) and held a start for the whole `init_timeout`: the worker
-    # is replaced and the start replayed once. A normal start speaks every few seconds (at most ~4 s of
-    # silence); raise this if a single command before your theorems runs longer. 0 turns this off
+    # is replaced and the start replayed once. A normal start speaks every few seconds (at most ~7 s of
+    # silence, Node's own start, with two starting on 2 cores); raise this if a single command before
+    # your theorems runs longer. 0 turns this off
     init_silence: float = 60.0
     # the same check while the runtime traces that it is loading the imports (wasm only), where every hang
     # seen so far sat: no user command runs there, and a normal import phase (~3.5 s) is never silent for
