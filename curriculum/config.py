@@ -4,29 +4,14 @@ Defaults fit a 2-core CPU machine; on a GPU machine raise `budget`, `num_samples
 """
 from __future__ import annotations
 
-import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import yaml
 
-from lean.config import LeanConfig
-
 
 class CurriculumConfigError(ValueError):
     pass
-
-
-def default_workers() -> int:
-    """Lean workers for a round when the config says 0: `LEAN_AGENT_WORKERS` if set, else one per two cores.
-
-    A worker keeps ~1.3 cores busy, and a round restarts every worker at each file it moves to (other
-    imports), so workers that share cores start slowly: on 2 cores a file's start took ~15 s with one
-    worker and ~25-30 s with two, and the main job (1 round, 3 s per theorem, 240 s) proved 73 of 115
-    theorems with one worker against 54 with two (benchmarks/results/main_job_cpu_budget_workers.json)."""
-    if os.environ.get("LEAN_AGENT_WORKERS"):
-        return LeanConfig().num_workers
-    return max(1, (os.cpu_count() or 1) // 2)
 
 
 @dataclass(frozen=True)
@@ -37,7 +22,7 @@ class CurriculumConfig:
     num_samples: int = 8
     time_limit: float = 0.0  # wall seconds for the whole run (0 = none)
     learning: bool = True
-    workers: int = 0  # Lean workers; 0 = `default_workers()`: LEAN_AGENT_WORKERS, else one per two cores
+    workers: int = 0  # Lean workers; 0 = `lean.config.default_search_workers()`: LEAN_AGENT_WORKERS, else one per two cores
     forgetting_sample: int = 5  # theorems solved in earlier rounds re-attempted each round
     train_steps: int = 60
     train_batch_size: int = 8

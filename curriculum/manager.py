@@ -23,10 +23,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from curriculum.config import CurriculumConfig, default_workers
+from curriculum.config import CurriculumConfig
 from curriculum.store import Store
 from lean.build import find_package_root
-from lean.config import LeanConfig
+from lean.config import LeanConfig, default_search_workers
 from lean.errors import LeanAgentError
 from lean.server import LeanServer
 from lean.source import THEOREM_KEYWORDS, declarations
@@ -113,7 +113,7 @@ class Manager:
         self.out.mkdir(parents=True, exist_ok=True)
         self.store = Store(self.out / "store.sqlite")
         self.log = log or (lambda msg: print(msg, file=sys.stderr, flush=True))
-        self.lean_config = LeanConfig(num_workers=config.workers or default_workers())
+        self.lean_config = LeanConfig(num_workers=config.workers or default_search_workers())
         self._own_server = server is None
         self.server = server or LeanServer(self.lean_config)
         if server is not None:

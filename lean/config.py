@@ -28,6 +28,22 @@ def _env_int(name: str, default: int) -> int:
         raise LeanConfigError(f"environment variable {name}={raw!r} is not an integer; set it to a whole number or unset it")
 
 
+def default_search_workers() -> int:
+    """Lean workers for proof search (`prover attack`, a curriculum round) unless told otherwise:
+    `LEAN_AGENT_WORKERS` if set, else one per two cores. (`LeanConfig.num_workers`, the pool's size for the
+    Dojo API, stays one per core.)
+
+    A search pays a worker start at each file (other imports), and a start keeps ~1.6 cores busy, so
+    starts that share cores are slow: ~15 s for one worker on 2 cores, ~25-30 s for two. And two workers
+    on one theorem found nothing one did not: `benchmarks/search.py` on 2 cores proved the same 84 of 115
+    at 6 s per theorem (80 vs 81 at 2 s), with less wall per proof. The main job (1 round, 3 s, 240 s)
+    proved 73 with one worker against 54 with two (benchmarks/results/main_job_cpu_budget_workers.json,
+    search_cpu_all115x*_workers.json)."""
+    if os.environ.get("LEAN_AGENT_WORKERS"):
+        return _env_int("LEAN_AGENT_WORKERS", 1)
+    return max(1, (os.cpu_count() or 1) // 2)
+
+
 @dataclass(frozen=True)
 class LeanConfig:
     """How to run Lean. Every limit is enforced from outside the Lean process as well as inside."""

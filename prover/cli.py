@@ -10,7 +10,7 @@ import sys
 import time
 from pathlib import Path
 
-from lean.config import LeanConfig
+from lean.config import LeanConfig, default_search_workers
 from lean.errors import LeanAgentError
 from prover.attack import AttackError, attack_file
 from prover.context import premise_provider
@@ -46,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
     a.add_argument("--expansions", type=int, default=400, help="max states expanded per theorem")
     a.add_argument("--model", default=None, help="local checkpoint folder for the transformer policy")
     a.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
-    a.add_argument("--workers", type=int, default=None, help="parallel Lean workers (default: one per core)")
+    a.add_argument("--workers", type=int, default=None, help="parallel Lean workers (default: LEAN_AGENT_WORKERS, else one per two cores)")
     a.add_argument("--write", action="store_true", help="write verified proofs back into FILE")
     a.add_argument("--json", action="store_true", help="one JSON object per theorem on stdout")
     return ap
@@ -60,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             raise AttackError(f"--budget must be positive seconds, got {args.budget}")
         if not args.file.exists():
             raise AttackError(f"file {args.file} does not exist")
-        lean_config = LeanConfig() if args.workers is None else LeanConfig(num_workers=args.workers)
+        lean_config = LeanConfig(num_workers=default_search_workers() if args.workers is None else args.workers)
         policy = build_policy(args.model, args.device)
         search_config = SearchConfig(time_budget=args.budget, max_expansions=args.expansions)
         t0 = time.time()

@@ -58,19 +58,6 @@ def make_project(root: Path) -> Path:
     return root
 
 
-def test_default_workers_are_one_per_two_cores_unless_set(monkeypatch):
-    """A round restarts every worker at each file, and workers that share cores start slowly, so a round
-    runs one worker per two cores unless LEAN_AGENT_WORKERS (or `workers`) says otherwise."""
-    from curriculum.config import default_workers
-
-    monkeypatch.delenv("LEAN_AGENT_WORKERS", raising=False)
-    for cores, want in ((1, 1), (2, 1), (3, 1), (8, 4), (None, 1)):
-        monkeypatch.setattr("os.cpu_count", lambda c=cores: c)
-        assert default_workers() == want, cores
-    monkeypatch.setenv("LEAN_AGENT_WORKERS", "3")
-    assert default_workers() == 3
-
-
 def test_bad_config_and_project_errors(tmp_path):
     with pytest.raises(CurriculumConfigError, match="unknown setting.*valid settings are"):
         CurriculumConfig.from_dict({"roundz": 3})

@@ -108,6 +108,19 @@ def test_axiom_verdict():
     assert axiom_verdict([("Dev.lemma", "Dev.List")], frozenset(), frozenset({"Dev.lemma"})) is not None
 
 
+def test_search_workers_default_to_one_per_two_cores_unless_set(monkeypatch):
+    """A search restarts its workers at each file, and starts that share cores are slow, so `prover attack`
+    and a curriculum round run one worker per two cores unless LEAN_AGENT_WORKERS (or --workers) says so."""
+    from lean.config import default_search_workers
+
+    monkeypatch.delenv("LEAN_AGENT_WORKERS", raising=False)
+    for cores, want in ((1, 1), (2, 1), (3, 1), (8, 4), (None, 1)):
+        monkeypatch.setattr("os.cpu_count", lambda c=cores: c)
+        assert default_search_workers() == want, cores
+    monkeypatch.setenv("LEAN_AGENT_WORKERS", "3")
+    assert default_search_workers() == 3
+
+
 def test_config_validation_says_what_to_change():
     from lean.config import LeanConfig
 
