@@ -39,9 +39,7 @@ def default_search_workers() -> int:
     at 6 s per theorem (80 vs 81 at 2 s), with less wall per proof. The main job (1 round, 3 s, 240 s)
     proved 73 with one worker against 54 with two (benchmarks/results/main_job_cpu_budget_workers.json,
     search_cpu_all115x*_workers.json)."""
-    if os.environ.get("LEAN_AGENT_WORKERS"):
-        return _env_int("LEAN_AGENT_WORKERS", 1)
-    return max(1, (os.cpu_count() or 1) // 2)
+    return _env_int("LEAN_AGENT_WORKERS", max(1, (os.cpu_count() or 1) // 2))
 
 
 @dataclass(frozen=True)

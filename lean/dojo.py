@@ -354,8 +354,8 @@ class Dojo:
             limit = self.config.init_timeout if starting else (timeout or self.config.tactic_timeout)
             try:
                 t0 = time.time()
-                silence = (self.config.init_silence, self.config.import_silence) if starting else (0.0, 0.0)
-                elab = w.elaborate(text, limit, header=self._doc.header, silence=silence[0], import_silence=silence[1])
+                silence, import_silence = (self.config.init_silence, self.config.import_silence) if starting else (0.0, 0.0)
+                elab = w.elaborate(text, limit, header=self._doc.header, silence=silence, import_silence=import_silence)
                 self.stats["lean_s"] += time.time() - t0
                 return elab
             except DojoTimeoutError as e:

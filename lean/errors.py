@@ -28,8 +28,9 @@ class DojoStallError(DojoCrashError):
 
 
 class DojoSilenceError(DojoStallError):
-    """Lean sent no message at all for `LeanConfig.init_silence` seconds while a worker started: the rare
-    wasm hang, which keeps a core busy. Handled as a stall."""
+    """Lean said nothing (no message, no stderr line) for `LeanConfig.init_silence` seconds while a worker
+    started, or for `import_silence` while it loaded the imports: the rare wasm hang, which keeps a core
+    busy. Handled as a stall."""
 
 
 class DojoTimeoutError(LeanAgentError):

@@ -202,6 +202,7 @@ def test_a_start_silent_while_importing_is_replaced_within_import_silence(tmp_pa
     monkeypatch.setattr(LeanWorker, "_check_stall", lambda self, watch, now: None)
     f = tmp_path / "Importing.lean"  # a header no other test uses: the start loads imports in a fresh process
     f.write_text("import Init.Data.List.Lemmas\n\ntheorem t (n : Nat) : n + 0 = n := by\n  sorry\n")
+    go, finalize = lean_server.toolchain.import_trace  # the embedded Lean traces its import phase
     stopped: list[int] = []
     done = threading.Event()
 
@@ -212,7 +213,7 @@ def test_a_start_silent_while_importing_is_replaced_within_import_silence(tmp_pa
                     log_text = (w.dir / "stderr.log").read_text(errors="replace")
                 except OSError:
                     continue
-                if "[DEBUG:GO]" in log_text and "[DEBUG:FINALIZE]" not in log_text and w.proc is not None:
+                if go in log_text and finalize not in log_text and w.proc is not None:
                     os.kill(w.proc.pid, signal.SIGSTOP)
                     stopped.append(w.proc.pid)
                     return
