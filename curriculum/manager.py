@@ -1,7 +1,8 @@
 """The curriculum manager: work through a Lean project's open theorems, learning as it goes.
 
-One round: order the open (`sorry`) theorems (files in import order, inside a file by position, easier
-first where nothing forces an order: a theorem can only use what comes before it), attack them with the
+One round: order the open (`sorry`) theorems (files after the files they import, the cheapest to open
+first: `curriculum.schedule`; inside a file by position, easier first where nothing forces an order: a
+theorem can only use what comes before it), attack them with the
 prover, write each verified proof back (atomically; a file a person changed is never overwritten), store
 every attempt and search edge in SQLite, then train the policy on what was proved and re-attempt a sample
 of earlier solved theorems to measure forgetting. With `learning=False` the same loop runs with a frozen
@@ -24,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from curriculum.config import CurriculumConfig
+from curriculum.schedule import next_file, project_closure
 from curriculum.store import Store
 from lean.build import find_package_root
 from lean.config import LeanConfig, default_search_workers
@@ -177,15 +179,25 @@ class Manager:
         solved_before: set[str] = set(self.store.proofs())
         for r in range(1, self.config.rounds + 1):
             t0 = time.time()
-            files = project_files(self.root)
-            open_now = {f: open_theorems(f.read_text()) for f in files}
+            from curriculum.project import list_modules
+
+            modules = list_modules(self.root)
+            path_of = {m.name: m.path for m in modules}
+            imports = {m.name: m.imports for m in modules}
+            open_now = {m.path: open_theorems(m.path.read_text()) for m in modules}
             n_open = sum(len(v) for v in open_now.values())
             proved_round = attempted = 0
-            for f in files:
-                if not open_now[f]:
-                    continue
+            pending = [m.name for m in modules if open_now[m.path]]
+            closure = project_closure(imports)
+            stale: set[str] = set()  # written this round, not compiled since
+            previous = None
+            while pending:
                 if self._out_of_time(t_run):
                     break
+                mod = next_file(pending, imports, stale=stale, previous=previous)
+                pending.remove(mod)
+                previous, f = mod, path_of[mod]
+                stale -= closure[mod]  # opening the file compiles them
                 targets = self._order(f, open_now[f])
                 left = self._time_left(t_run)
                 deadline = None if left is None else time.time() + left
@@ -204,6 +216,7 @@ class Manager:
                 attempted += len(report.results)
                 proved_round += sum(x.proved for x in report.results)
                 if report.written:
+                    stale.add(mod)
                     for x in report.results:
                         if x.proved:
                             self.store.mark_written(x.theorem)

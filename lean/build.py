@@ -158,16 +158,8 @@ def _build_dir(config: LeanConfig, root: Path) -> Path:
     return config.cache_dir / "builds" / f"{root.name}-{tag}"
 
 
-def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolchain | None = None,
-                 quiet: bool = False) -> BuildResult | None:
-    """Compile the project modules that `file` imports (transitively). None if `file` is not in a package
-    or imports nothing from it."""
-    t0 = time.time()
-    config = config or LeanConfig()
-    root = find_package_root(file.parent)
-    if root is None:
-        return None
-    dirs = source_dirs(root)
+def _import_order(file_text: str, dirs: list[Path]) -> list[str]:
+    """The project modules a file imports, directly or not, dependencies first."""
     order: list[str] = []
     state: dict[str, int] = {}
 
@@ -185,8 +177,28 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
         state[mod] = 2
         order.append(mod)
 
-    for imp in parse_header(file.read_text(errors="replace")).imports:
+    for imp in parse_header(file_text).imports:
         visit(imp, ())
+    return order
+
+
+def _digest(src: bytes, digests: dict[str, str], toolchain: Toolchain) -> str:
+    """A module's build identity: its source, its project imports' identities, the toolchain."""
+    deps = [digests[i] for i in parse_header(src.decode("utf-8", "replace")).imports if i in digests]
+    return hashlib.sha256(src + "".join(deps).encode() + toolchain.version.encode()).hexdigest()
+
+
+def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolchain | None = None,
+                 quiet: bool = False) -> BuildResult | None:
+    """Compile the project modules that `file` imports (transitively). None if `file` is not in a package
+    or imports nothing from it."""
+    t0 = time.time()
+    config = config or LeanConfig()
+    root = find_package_root(file.parent)
+    if root is None:
+        return None
+    dirs = source_dirs(root)
+    order = _import_order(file.read_text(errors="replace"), dirs)
     if not order:
         return None
     toolchain = toolchain or get_toolchain(config)
@@ -202,10 +214,7 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
         digests: dict[str, str] = {}
         for mod in order:
             path = module_file(mod, dirs)
-            src = path.read_bytes()
-            deps = [digests[i] for i in parse_header(src.decode("utf-8", "replace")).imports if i in digests]
-            digest = hashlib.sha256(src + "".join(deps).encode() + toolchain.version.encode()).hexdigest()
-            digests[mod] = digest
+            digest = digests[mod] = _digest(path.read_bytes(), digests, toolchain)
             olean = out / Path(*mod.split(".")).with_suffix(".olean")
             entry = stamps.get(mod, {})
             if entry.get("digest") == digest and olean.exists():
@@ -228,7 +237,7 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
             except subprocess.TimeoutExpired:
                 raise DojoInitError(f"building {mod} ({path}) took over {config.init_timeout * 2:.0f} s; a proof in it may loop")
             errors = [f"{path}:{d['pos']['line']}:{d['pos']['column']}: {d['data'][:500]}" for d in res.errors]
-            lines = [d["pos"]["line"] for d in res.messages if d.get("severity") == "warning" and "sorry" in d.get("data", "")]
+            lines = res.sorry_lines
             if errors or res.returncode != 0 or not olean.exists():
                 if olean.exists():
                     olean.unlink()
@@ -243,3 +252,4 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
     if stored or new_dir:
         prune_builds(config, keep=(out,))
     return BuildResult(out, tuple(order), tuple(sorry), time.time() - t0)
+

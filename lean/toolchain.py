@@ -97,6 +97,11 @@ class Compiled:
     def errors(self) -> list[dict]:
         return [m for m in self.messages if m.get("severity") == "error"]
 
+    @property
+    def sorry_lines(self) -> list[int]:
+        """Lines of the declarations Lean warned use `sorry`."""
+        return [m["pos"]["line"] for m in self.messages if m.get("severity") == "warning" and "sorry" in m.get("data", "")]
+
 
 def _progress(msg: str, stream=None) -> None:
     stream = stream or sys.stderr
