@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from lean.errors import ToolchainError
 
 # Bump whenever a patch changes: the patched glue is cached under this version.
-PATCH_VERSION = "11"
+PATCH_VERSION = "12"
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,21 @@ PATCHES: tuple[Patch, ...] = (
         "dlsym-index",
         "symbol lookup scanned Object.keys(exports) per call: `import Init` took ~115 s instead of ~10 s",
         "newSymIndex=Object.keys(lib.exports).indexOf(symbol);",
-        "newSymIndex=(lib.__laIdx??=new Map(Object.keys(lib.exports).map((k,i)=>[k,i]))).get(symbol)??-1;",
+        # the index is built once per thread, over the ~200k exports: a loop, not 200k [key, index] arrays
+        "newSymIndex=(lib.__laIdx??=(o=>{var m=new Map(),i=0;for(var k in o)m.set(k,i++);return m})(lib.exports)).get(symbol)??-1;",
+    ),
+    Patch(
+        "merge-symbols",
+        "every thread merges the ~200k wasm exports into its symbol table at start, and a Lean worker starts "
+        "~11 threads; the stock loop allocated an entry array and a closure per export. Without them, "
+        "compiling a file that imports Init took 20% less CPU and 240 MB less peak memory, a worker start ~5% less CPU",
+        'mergeLibSymbols=(exports,libName)=>{for(var[sym,exp]of Object.entries(exports)){const setImport=target=>{'
+        'if(!isSymbolDefined(target)){wasmImports[target]=exp}};setImport(sym);const main_alias="__main_argc_argv";'
+        'if(sym=="main"){setImport(main_alias)}if(sym==main_alias){setImport("main")}}};',
+        # same symbols, same insertion order (dlsym's index relies on it), same main/__main_argc_argv aliases
+        'mergeLibSymbols=(exports,libName)=>{for(var sym in exports){var exp=exports[sym];'
+        'if(!isSymbolDefined(sym))wasmImports[sym]=exp;if(sym=="main"&&!isSymbolDefined("__main_argc_argv"))'
+        'wasmImports["__main_argc_argv"]=exp;if(sym=="__main_argc_argv"&&!isSymbolDefined("main"))wasmImports["main"]=exp}};',
     ),
     Patch("stdin-reader", "stdin is a non-blocking pipe; the stock reader dies with error code 29", _STDIN_OLD, _STDIN_NEW),
     Patch(
