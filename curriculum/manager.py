@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from curriculum.config import CurriculumConfig
+from curriculum.project import list_modules
 from curriculum.schedule import next_file, project_closure
 from curriculum.store import Store
 from lean.build import find_package_root
@@ -76,8 +77,6 @@ class RoundMetrics:
 
 def project_files(root: Path) -> list[Path]:
     """The package's module files, imports before importers (read from its lakefile)."""
-    from curriculum.project import list_modules
-
     return [m.path for m in list_modules(root)]
 
 
@@ -179,8 +178,6 @@ class Manager:
         solved_before: set[str] = set(self.store.proofs())
         for r in range(1, self.config.rounds + 1):
             t0 = time.time()
-            from curriculum.project import list_modules
-
             modules = list_modules(self.root)
             path_of = {m.name: m.path for m in modules}
             imports = {m.name: m.imports for m in modules}

@@ -252,4 +252,3 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
     if stored or new_dir:
         prune_builds(config, keep=(out,))
     return BuildResult(out, tuple(order), tuple(sorry), time.time() - t0)
-
