@@ -198,7 +198,7 @@ class Manager:
                 targets = self._order(f, open_now[f])
                 left = self._time_left(t_run)
                 deadline = None if left is None else time.time() + left
-                self.log(f"round {r}: {f.relative_to(self.root)}: {len(targets)} open theorems")
+                self.log(f"round {r}: {f.relative_to(self.root)}: {len(targets)} open theorems ({time.time() - t_run:.0f} s into the run)")
                 try:
                     report = attack_file(f, targets, self.policy, search_config=self._search_config(self.config.budget), deadline=deadline,
                                          lean_config=self.lean_config, server=self.server, num_workers=self.lean_config.num_workers,

@@ -232,6 +232,7 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
             rel = path.resolve().relative_to(src_root)
             if not quiet:
                 print(f"building {mod} …", file=sys.stderr, flush=True)
+            t_mod = time.time()
             try:
                 res = toolchain.compile(src_root, rel, olean, config.init_timeout * 2, (out,), (src_root, out), config.lean_threads)
             except subprocess.TimeoutExpired:
@@ -245,6 +246,8 @@ def ensure_built(file: Path, config: LeanConfig | None = None, toolchain: Toolch
                 raise DojoInitError(f"module {mod} does not elaborate, so files importing it cannot be used:\n{detail}\n"
                                     f"Fix {path} first.")
             _store(obj, olean, lines)
+            if not quiet:
+                print(f"built {mod} in {time.time() - t_mod:.1f} s", file=sys.stderr, flush=True)
             stored = True
             stamps[mod] = {"digest": digest, "sorry_lines": lines}
             stamps_path.write_text(json.dumps(stamps, indent=1))
