@@ -4,7 +4,7 @@ Any order that attacks a file after the project files it imports (transitively) 
 dependencies, but on the embedded Lean the orders differ a lot in what they cost before the first
 tactic runs:
 - a file whose import was written this round can only be opened after that import is compiled again
-  (15-25 s for one module on a 2-core machine);
+  (9-25 s for one module of the bundled development on a 2-core machine);
 - a file whose imports are those of the file before it can reuse that file's warm Lean worker, since a
   worker is bound to its document's header; other imports cost a fresh start (~15 s).
 So among the files whose dependencies are done, the next one is the first that needs no module
