@@ -30,6 +30,7 @@ from curriculum.schedule import next_file, project_closure
 from curriculum.store import Store
 from lean.build import find_package_root
 from lean.config import LeanConfig, default_search_workers
+from lean.dojo import document_header
 from lean.errors import LeanAgentError
 from lean.server import LeanServer
 from lean.source import THEOREM_KEYWORDS, declarations
@@ -180,18 +181,19 @@ class Manager:
             t0 = time.time()
             modules = list_modules(self.root)
             path_of = {m.name: m.path for m in modules}
-            imports = {m.name: m.imports for m in modules}
-            open_now = {m.path: open_theorems(m.path.read_text()) for m in modules}
+            texts = {m.path: m.path.read_text() for m in modules}
+            open_now = {f: open_theorems(text) for f, text in texts.items()}
             n_open = sum(len(v) for v in open_now.values())
             proved_round = attempted = 0
             pending = [m.name for m in modules if open_now[m.path]]
-            closure = project_closure(imports)
+            closure = project_closure({m.name: m.imports for m in modules})
+            headers = {m.name: document_header(texts[m.path])[0] for m in modules}
             stale: set[str] = set()  # written this round, not compiled since
             previous = None
             while pending:
                 if self._out_of_time(t_run):
                     break
-                mod = next_file(pending, imports, stale=stale, previous=previous)
+                mod = next_file(pending, closure, headers, stale=stale, previous=previous)
                 pending.remove(mod)
                 previous, f = mod, path_of[mod]
                 stale -= closure[mod]  # opening the file compiles them

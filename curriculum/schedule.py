@@ -5,10 +5,10 @@ dependencies, but on the embedded Lean the orders differ a lot in what they cost
 tactic runs:
 - a file whose import was written this round can only be opened after that import is compiled again
   (9-25 s for one module of the bundled development on a 2-core machine);
-- a file whose imports are those of the file before it can reuse that file's warm Lean worker, since a
-  worker is bound to its document's header; other imports cost a fresh start (~15 s).
+- a file whose document header (its imports) is that of the file before it can reuse that file's warm
+  Lean worker, since a worker is bound to its document's header; another header costs a fresh start (~15 s).
 So among the files whose dependencies are done, the next one is the first that needs no module
-compiled again, then the first with the previous file's imports, then the first in import order. On the
+compiled again, then the first with the previous file's header, then the first in import order. On the
 bundled development this attacks Tree, Expr and Algebra (all `import Dev.ListMore`) before BST and
 Compiler, which import a file the round changed. README command 1 on a fresh cache (2 cores, 240 s)
 proved 44 of 115 in import order, which never reached Algebra, the file with 50 of the open theorems
@@ -42,24 +42,23 @@ def project_closure(imports: Mapping[str, Sequence[str]]) -> dict[str, frozenset
     return closure
 
 
-def next_file(pending: Sequence[str], imports: Mapping[str, Sequence[str]], *, stale: Iterable[str] = (),
-              previous: str | None = None) -> str | None:
+def next_file(pending: Sequence[str], closure: Mapping[str, frozenset[str]], headers: Mapping[str, str], *,
+              stale: Iterable[str] = (), previous: str | None = None) -> str | None:
     """The module of `pending` (in import order) to attack next, or None when `pending` is empty.
 
-    `imports`: each project module's imports as written; `stale`: modules written this round and not
-    compiled since (a file importing one waits for a compile); `previous`: the module attacked
-    last, whose worker is warm. A pending module whose project imports include another pending module
-    is not ready: its dependency's proofs come first. If none is ready (an import cycle), the first
-    pending module is taken, so a round always moves on."""
+    `closure`: each module's project imports, transitively (`project_closure`); `headers`: the document
+    header each module's worker is bound to (`lean.dojo.document_header`: the server reuses a warm worker
+    only for the same header); `stale`: modules written this round and not compiled since (a file
+    importing one waits for a compile); `previous`: the module attacked last, whose worker is warm. A
+    pending module whose project imports include another pending module is not ready: its dependency's
+    proofs come first. If none is ready (an import cycle), the first pending module is taken, so a round
+    always moves on."""
     if not pending:
         return None
-    closure = project_closure(imports)
     waiting, stale = set(pending), set(stale)
     ready = [m for m in pending if not (closure.get(m, frozenset()) & waiting)]
     if not ready:
         return pending[0]
-    header = tuple(sorted(imports.get(previous, ()))) if previous is not None else None
     position = {m: i for i, m in enumerate(pending)}
     return min(ready, key=lambda m: (bool(closure.get(m, frozenset()) & stale),
-                                     tuple(sorted(imports.get(m, ()))) != header, position[m]))
-
+                                     previous is None or headers.get(m) != headers.get(previous), position[m]))
