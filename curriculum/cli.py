@@ -22,7 +22,7 @@ from lean.errors import LeanAgentError
 
 
 def _config(args) -> CurriculumConfig:
-    overrides = {k: getattr(args, k, None) for k in ("rounds", "budget", "time_limit", "out", "model", "workers")}
+    overrides = {k: getattr(args, k, None) for k in ("rounds", "budget", "first_pass_budget", "time_limit", "out", "model", "workers")}
     if getattr(args, "no_learning", False):
         overrides["learning"] = False
     if args.config:
@@ -56,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--config", type=Path)
         p.add_argument("--rounds", type=int)
         p.add_argument("--budget", type=float, help="search seconds per theorem")
+        p.add_argument("--first-pass", dest="first_pass_budget", type=float,
+                       help="search seconds per theorem of a quick first pass over all files, before --budget for what it left (default 0: none)")
         p.add_argument("--time-limit", dest="time_limit", type=float, help="wall seconds for the whole run")
         p.add_argument("--out", help="folder for the store, metrics, checkpoints")
         p.add_argument("--model", help="starting policy checkpoint")

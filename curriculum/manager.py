@@ -3,7 +3,8 @@
 One round: order the open (`sorry`) theorems (files after the files they import, the cheapest to open
 first: `curriculum.schedule`; inside a file by position, easier first where nothing forces an order: a
 theorem can only use what comes before it), attack them with the
-prover, write each verified proof back (atomically; a file a person changed is never overwritten), store
+prover (with `first_pass_budget`, in two passes over the files: a quick one, then the full budget for
+what it left, so that under a time limit the easy theorems of every file come before the hard ones of any), write each verified proof back (atomically; a file a person changed is never overwritten), store
 every attempt and search edge in SQLite, then train the policy on what was proved and re-attempt a sample
 of earlier solved theorems to measure forgetting. With `learning=False` the same loop runs with a frozen
 policy: the ablation that shows whether learning pays.
@@ -184,46 +185,42 @@ class Manager:
             texts = {m.path: m.path.read_text() for m in modules}
             open_now = {f: open_theorems(text) for f, text in texts.items()}
             n_open = sum(len(v) for v in open_now.values())
-            proved_round = attempted = 0
-            pending = [m.name for m in modules if open_now[m.path]]
+            proved_round = 0
+            attempted: set[str] = set()
             closure = project_closure({m.name: m.imports for m in modules})
             headers = {m.name: document_header(texts[m.path])[0] for m in modules}
             stale: set[str] = set()  # written this round, not compiled since
             previous = None
-            while pending:
-                if self._out_of_time(t_run):
-                    break
-                mod = next_file(pending, closure, headers, stale=stale, previous=previous)
-                pending.remove(mod)
-                previous, f = mod, path_of[mod]
-                stale -= closure[mod]  # opening the file compiles them
-                targets = self._order(f, open_now[f])
-                left = self._time_left(t_run)
-                deadline = None if left is None else time.time() + left
-                self.log(f"round {r}: {f.relative_to(self.root)}: {len(targets)} open theorems ({time.time() - t_run:.0f} s into the run)")
-                try:
-                    report = attack_file(f, targets, self.policy, search_config=self._search_config(self.config.budget), deadline=deadline,
-                                         lean_config=self.lean_config, server=self.server, num_workers=self.lean_config.num_workers,
-                                         write=self.config.write, premises_for_file=premise_provider(f),
-                                         on_result=lambda res, f=f, r=r: self._record(res, f, r))
-                except AttackError as e:
-                    self.log(f"round {r}: {f.name}: {e}")
-                    continue
-                except LeanAgentError as e:
-                    self.log(f"round {r}: {f.name} skipped: {e}")
-                    continue
-                attempted += len(report.results)
-                proved_round += sum(x.proved for x in report.results)
-                if report.written:
-                    stale.add(mod)
-                    for x in report.results:
-                        if x.proved:
-                            self.store.mark_written(x.theorem)
+            todo = dict(open_now)
+            budgets = self.config.pass_budgets()
+            for i, budget in enumerate(budgets):
+                first = i + 1 < len(budgets)
+                pending = [m.name for m in modules if todo[m.path]]
+                while pending:
+                    if self._out_of_time(t_run):
+                        break
+                    mod = next_file(pending, closure, headers, stale=stale, previous=previous)
+                    pending.remove(mod)
+                    previous, f = mod, path_of[mod]
+                    stale -= closure[mod]  # opening the file compiles them
+                    report = self._attack(f, todo[f], budget, r, t_run, "first pass" if first else "attack",
+                                          f"first pass, {budget:g} s each" if first else (f"second pass, {budget:g} s each" if i else ""))
+                    if report is None:
+                        todo[f] = []
+                        continue
+                    attempted.update(x.theorem for x in report.results)
+                    proved_round += sum(x.proved for x in report.results)
+                    todo[f] = [x.theorem for x in report.results if not x.proved]
+                    if report.written:
+                        stale.add(mod)
+                        for x in report.results:
+                            if x.proved:
+                                self.store.mark_written(x.theorem)
             n_examples, loss = self._train() if self.config.learning else (0, None)
             forgetting = self._forgetting(solved_before, r)
             solved_before = set(self.store.proofs())
             m = RoundMetrics(r, n_open, proved_round, len(solved_before), forgetting, n_examples, round(time.time() - t0, 2),
-                             attempted, loss)
+                             len(attempted), loss)
             metrics.append(m)
             with open(self.out / "metrics.jsonl", "a") as fh:
                 fh.write(json.dumps(m.to_json()) + "\n")
@@ -232,6 +229,24 @@ class Manager:
             if self._out_of_time(t_run):
                 break
         return metrics
+
+    def _attack(self, f: Path, names: list[str], budget: float, r: int, t_run: float, purpose: str, which: str):
+        """One visit of a file in a round: its report, or None when the file cannot be attacked."""
+        targets = self._order(f, names)
+        left = self._time_left(t_run)
+        deadline = None if left is None else time.time() + left
+        self.log(f"round {r}: {f.relative_to(self.root)}: {len(targets)} open theorems"
+                 f" ({which + ', ' if which else ''}{time.time() - t_run:.0f} s into the run)")
+        try:
+            return attack_file(f, targets, self.policy, search_config=self._search_config(budget), deadline=deadline,
+                               lean_config=self.lean_config, server=self.server, num_workers=self.lean_config.num_workers,
+                               write=self.config.write, premises_for_file=premise_provider(f),
+                               on_result=lambda res: self._record(res, f, r, purpose))
+        except AttackError as e:
+            self.log(f"round {r}: {f.name}: {e}")
+        except LeanAgentError as e:
+            self.log(f"round {r}: {f.name} skipped: {e}")
+        return None
 
     def _order(self, f: Path, names: list[str]) -> list[str]:
         """Inside a file a theorem can only use earlier ones, so file order is a dependency order;
@@ -249,8 +264,8 @@ class Manager:
         left = self._time_left(t_run)
         return left is not None and left <= 0
 
-    def _record(self, res, f: Path, r: int) -> None:
-        self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__)
+    def _record(self, res, f: Path, r: int, purpose: str = "attack") -> None:
+        self.store.record_attempt(res, round_=r, file=str(f), policy=type(self.policy).__name__, purpose=purpose)
         # the memory is part of the policy, so the next theorem can already use this proof; the first
         # proof remembered brings the memory into the policy
         if self._uses_memory and self.memory.learn(res) and self.policy is self.portfolio:

@@ -58,7 +58,7 @@ class Store:
                 "INSERT INTO edges VALUES (?,?,?,?,?,?,?,?,?)",
                 [(aid, e["state"], e["tactic"], e["result"], e["result_state"], e["logprob"], e["seconds"], e["depth"],
                   int(e["on_proof_path"])) for e in result.edges_json()])
-            if result.proved and purpose == "attack":
+            if result.proved and purpose in ("attack", "first pass"):
                 self.db.execute("INSERT OR REPLACE INTO proofs(theorem, file, proof, round, written, at) VALUES (?,?,?,?,0,?)",
                                 (result.theorem, file, "\n".join(result.proof), round_, time.time()))
             if result.proved:
@@ -103,8 +103,9 @@ class Store:
             return dict(self.db.execute("SELECT theorem, proof FROM proofs"))
 
     def failures(self, theorem: str) -> int:
+        """Failed attempts at the full budget (a quick first pass that found nothing is weak evidence)."""
         with self._lock:
-            return self.db.execute("SELECT COUNT(*) FROM attempts WHERE theorem=? AND proved=0", (theorem,)).fetchone()[0]
+            return self.db.execute("SELECT COUNT(*) FROM attempts WHERE theorem=? AND proved=0 AND purpose IS NOT 'first pass'", (theorem,)).fetchone()[0]
 
     def count(self, table: str) -> int:
         assert table in ("attempts", "edges", "proofs", "examples")

@@ -122,6 +122,73 @@ def test_round_proves_writes_back_stores_and_trains(tmp_path, lean_server):
     assert (tmp_path / "out" / "policy" / "manifest.json").exists()
 
 
+def test_pass_budgets():
+    """A quick first pass only when asked for, and never at or above the budget."""
+    assert CurriculumConfig(budget=3, time_limit=240).pass_budgets() == (3,)
+    assert CurriculumConfig(budget=3, first_pass_budget=1).pass_budgets() == (1, 3)
+    assert CurriculumConfig.from_dict({"first_pass_budget": 0.5}, budget=2.0).pass_budgets() == (0.5, 2.0)
+    with pytest.raises(CurriculumConfigError, match="first_pass_budget.*below budget=3"):
+        CurriculumConfig(budget=3, first_pass_budget=3)
+    with pytest.raises(CurriculumConfigError, match="first_pass_budget must be a number"):
+        CurriculumConfig.from_dict({"first_pass_budget": "quick"})
+
+
+@pytest.mark.lean
+def test_first_pass_then_the_full_budget_for_what_it_left(tmp_path, lean_server, monkeypatch):
+    """Every open theorem is tried at the first pass's budget before any at the full budget, and only what
+    the first pass left is tried again; a first-pass failure is not counted against the theorem."""
+    import curriculum.manager as manager
+
+    calls = []
+    real = manager.attack_file
+
+    def recording(path, targets, policy, **kw):
+        calls.append((kw["search_config"].time_budget, list(targets)))
+        return real(path, targets, policy, **kw)
+
+    monkeypatch.setattr(manager, "attack_file", recording)
+    root = tmp_path / "proj"
+    (root / "Fix").mkdir(parents=True)
+    (root / "lakefile.lean").write_text("import Lake\nopen Lake DSL\n\npackage fix where\n\nlean_lib Fix where\n  roots := #[`Fix.A]\n")
+    (root / "Fix" / "A.lean").write_text(textwrap.dedent("""\
+        module
+        @[expose] public section
+        namespace Fix
+
+        def double (n : Nat) : Nat := n + n
+
+        theorem and_pair (p q : Prop) (hp : p) (hq : q) : p ∧ q := by
+          sorry
+
+        theorem quad (n : Nat) : double (double n) = 4 * n := by
+          sorry
+
+        end Fix
+        end
+        """))
+    # 1 ms is less than one Lean step: the first pass can prove next to nothing, so the second has work
+    cfg = CurriculumConfig(rounds=1, budget=30, first_pass_budget=0.001, max_expansions=20, learning=False,
+                           forgetting_sample=0, out=str(tmp_path / "out"), device="cpu")
+    m = Manager(root, cfg, server=lean_server, log=lambda *_: None)
+    try:
+        metrics = m.run()
+        failures = {n: m.store.failures(n) for n in ("Fix.and_pair", "Fix.quad")}
+    finally:
+        m.close()
+    assert calls[0] == (0.001, ["Fix.and_pair", "Fix.quad"]), calls
+    db = sqlite3.connect(tmp_path / "out" / "store.sqlite")
+    rows = db.execute("SELECT theorem, proved, purpose FROM attempts ORDER BY id").fetchall()
+    first = [r for r in rows if r[2] == "first pass"]
+    assert [r[0] for r in first] == ["Fix.and_pair", "Fix.quad"] and rows[:2] == first, rows
+    left = [t for t, proved, _ in first if not proved]
+    assert left, "the first pass proved everything in 1 ms; nothing was left to test the second pass with"
+    assert calls[1:] == [(30, left)], calls
+    assert [(t, p) for t, p, purpose in rows[2:]] == [(t, 1) for t in left] and {r[2] for r in rows[2:]} == {"attack"}
+    assert failures == {"Fix.and_pair": 0, "Fix.quad": 0}
+    assert metrics[0].proved_this_round == 2 and metrics[0].attempted == 2
+    assert "sorry" not in (root / "Fix" / "A.lean").read_text()
+
+
 def _wait(pred, timeout: float, what: str):
     end = time.time() + timeout
     while time.time() < end:
