@@ -719,6 +719,29 @@ def prefix_command(piece: str) -> str:
     return f"{PREFIX_SYNTAX} {lean_string(piece)}\n"
 
 
+def parse_prefix_errors(message: str) -> list[tuple[int, str]] | None:
+    """The prefix loader's errors in one of its messages, as (1-based line in the piece, message); None
+    when the message is not the loader's report."""
+    out: list[tuple[int, str]] = []
+    pos = 0
+    while pos < len(message):
+        if not message.startswith(PREFIX_ERROR, pos):
+            return None
+        nl = message.find("\n", pos)
+        head = message[pos + len(PREFIX_ERROR):nl].split(" ") if nl >= 0 else []
+        if len(head) != 2 or not all(h.isdigit() for h in head):
+            return None
+        size = int(head[1])
+        body = message[nl + 1:nl + 1 + size]
+        if len(body) != size:
+            return None
+        out.append((int(head[0]), body))
+        pos = nl + 1 + size
+        while message[pos:pos + 1] == "\n":
+            pos += 1
+    return out or None
+
+
 def parse_try(output: str, n: int) -> list[tuple[str, str]] | None:
     """The runner's `n` results as (kind, text) in order, or None unless `output` is exactly `n` records
     numbered 0..n-1 (anything else, such as a candidate that printed, makes the whole output unusable)."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from lean.config import LeanConfig
-from lean.dojo import Dojo, Theorem, file_errors, tactic_block
+from lean.dojo import Dojo, Theorem, loaded_file_errors, tactic_block
 from lean.errors import DojoInitError, LeanAgentError
 from lean.server import LeanServer, default_server
 from lean.source import THEOREM_KEYWORDS, declarations, find_theorem
@@ -133,7 +133,7 @@ def attack_file(path: Path, targets: list[str] | None, policy, *, search_config:
             on_result(result)
     report.new_text = current
     if write and current != text:
-        errors = file_errors(path, current, lean_config, server)
+        errors = loaded_file_errors(path, current, lean_config, server)
         if errors:
             e = errors[0]
             raise AttackError(f"the file with the new proofs does not elaborate (line {e.start.line + 1}: {e.message[:300]}); "

@@ -409,6 +409,38 @@ def test_text_before_the_theorem_is_loaded_and_means_the_same(tmp_path, lean_ser
     assert pps[0] == pps[1] == "m : Nat\n⊢ ⟪m⟫ + 2 = ⟪m + 1⟫"
 
 
+def test_the_loaded_file_check_finds_the_errors_the_check_as_written_finds(tmp_path, lean_server):
+    """`loaded_file_errors` (the write check after a search: the text loaded a piece per declaration, as a
+    Dojo loads it) reports the errors `file_errors` reports, on the file's own lines; a parse error is
+    found by both, though a piece ends where the next declaration begins, so its place may differ."""
+    from lean.dojo import file_errors, loaded_file_errors
+    f = tmp_path / "Geo.lean"
+    f.write_text(PREFIX_FILE)
+    proved = PREFIX_FILE.replace("double (m + 1) := by\n  sorry", "double (m + 1) := by\n  rw [succ_double]")
+    variants = {
+        "open theorem (a warning only)": PREFIX_FILE,
+        "proved": proved,
+        "type error in an early proof": proved.replace("unfold double; omega\n\nsection", "unfold double; exact rfl\n\nsection"),
+        "two errors": proved.replace("unfold double; omega\nend Inner", "exact (rfl : 1 = 2)\nend Inner")
+                            .replace("⟨0⟩", "⟨5⟩"),
+        "error after the last theorem": proved.replace("end Geo", "theorem bad : True := nope\nend Geo"),
+        "scope closed twice": proved + "end Geo\n",
+    }
+    with Dojo(Theorem(f, "Geo.target"), server=lean_server) as (dojo, s0):  # the worker as a search leaves it
+        assert dojo._doc.prefix_lines
+    for what, text in variants.items():
+        loaded = loaded_file_errors(f, text, server=lean_server)
+        written = file_errors(f, text, server=lean_server)
+        assert sorted(d.start.line for d in loaded) == sorted(d.start.line for d in written), what
+        assert all(d.is_error and "LA-PREFIX" not in d.message for d in loaded), what
+        if what in ("open theorem (a warning only)", "proved"):
+            assert loaded == [], what
+        else:
+            assert loaded, what
+    broken = proved.replace("unfold double; omega\n\nsection", "exact ((\n\nsection")
+    assert loaded_file_errors(f, broken, server=lean_server) and file_errors(f, broken, server=lean_server)
+
+
 RUNNER_THEOREM = ("theorem mixed (a b c : Nat) (h : a ≤ b) (xs : List Nat) (p : Prop) (hp : p) :\n"
                   "    (a + b + c = c + b + a ∧ xs ++ [] = xs) ∧ p := by\n  sorry\n")
 

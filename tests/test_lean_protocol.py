@@ -191,6 +191,21 @@ def test_runner_output_that_is_not_exactly_n_records_is_refused(records, data):
     assert parse_try(out.replace(header, header.replace("LA-TRY 0", "LA-TRY 1"), 1), n) is None  # renumbered
 
 
+prefix_errors = st.lists(st.tuples(st.integers(1, 500), st.text(min_size=1, max_size=40)), min_size=1, max_size=5)
+
+
+@given(prefix_errors)
+def test_prefix_loader_errors_roundtrip(errors):
+    """The prefix loader's report (`leanmeta`'s Prefix.report: a header with the line and the length, then
+    the message) parses back whatever the messages hold, headers included; anything else is refused."""
+    from lean.leanmeta import PREFIX_ERROR, parse_prefix_errors
+    report = "".join(f"{PREFIX_ERROR}{line} {len(msg)}\n{msg}\n" for line, msg in errors)
+    assert parse_prefix_errors(report) == errors
+    assert parse_prefix_errors(report[:-1]) == errors  # without the last separator
+    assert parse_prefix_errors("error: " + report) is None
+    assert parse_prefix_errors(report[:report.index("\n") + 1]) is None  # a header without its message
+
+
 def test_lean_string_literals():
     from lean.leanmeta import lean_string, try_tactic
     assert lean_string('a"b\\c\nd\te') == '"a\\"b\\\\c\\nd\\te"'
