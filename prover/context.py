@@ -69,6 +69,7 @@ class FileContext:
         dirs = source_dirs(root) if root else []
         self.imported_lemmas: list[tuple[str, str]] = []
         self.imported_defs: list[tuple[str, str]] = []  # (name, whole text: its equations name what it unfolds to)
+        self.imported_laws: dict[str, tuple[list[str], list[str]]] = {}  # structure -> (parents, its laws)
         seen: set[str] = set()
 
         def visit(text: str) -> None:
@@ -79,12 +80,12 @@ class FileContext:
                 seen.add(imp)
                 t = f.read_text(errors="replace")
                 visit(t)
-                self._collect(t, self.imported_lemmas, self.imported_defs, stop=None)
+                self._collect(t, self.imported_lemmas, self.imported_defs, stop=None, laws=self.imported_laws)
 
         visit(self.path.read_text(errors="replace"))
 
     @staticmethod
-    def _collect(text: str, lemmas: list, defs: list, stop: str | None) -> None:
+    def _collect(text: str, lemmas: list, defs: list, stop: str | None, laws: dict | None = None) -> None:
         for d in declarations(text):
             if stop is not None and d.full_name == stop:
                 break
@@ -94,18 +95,27 @@ class FileContext:
                 defs.append((d.full_name, text[d.keyword_start:d.end]))
             elif d.kind in STRUCTURE_KEYWORDS:
                 # its laws are lemmas: `rw [Monoid'.mul_assoc]` rewrites `G.mul` of any `G : Group' α` too
-                lemmas += [(n, ty) for n, ty in structure_fields(text, d) if _LAW.search(ty)]
+                mine = [(n, ty) for n, ty in structure_fields(text, d) if _LAW.search(ty)]
+                lemmas += mine
+                if laws is not None and d.name:
+                    head = re.search(r"\bextends\b(.*?)(?:\bwhere\b|:=|$)", text[d.keyword_start:d.end], re.S)
+                    parents = [p.split()[0].split(".")[-1] for p in head.group(1).split(",") if p.split()] if head else []
+                    laws[d.name.split(".")[-1]] = (parents, [n for n, _ in mine])
 
-    def visible(self, text: str, name: str) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    def visible(self, text: str, name: str, laws: dict | None = None) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         """(proved lemmas as (name, statement), definitions as (name, text)) that theorem `name` of
-        `text` (the file's current contents) may use: the imports', then the file's own before it."""
+        `text` (the file's current contents) may use: the imports', then the file's own before it.
+        `laws`, when given, receives each visible structure's parents and laws."""
         lemmas, defs = list(self.imported_lemmas), list(self.imported_defs)
-        self._collect(text, lemmas, defs, stop=name)
+        if laws is not None:
+            laws.update(self.imported_laws)
+        self._collect(text, lemmas, defs, stop=name, laws=laws)
         return lemmas, defs
 
     def for_theorem(self, text: str, name: str) -> Callable[[str], list[str]]:
         """A goal -> premise-names function for theorem `name` of `text` (the file's current contents)."""
-        lemmas, defs = self.visible(text, name)
+        laws: dict[str, tuple[list[str], list[str]]] = {}
+        lemmas, defs = self.visible(text, name, laws)
         index = PremiseIndex()
         for n, st in lemmas:
             index.add(n, st)
@@ -120,6 +130,9 @@ class FileContext:
             words = set(_WORD.findall(goal.split("⊢")[-1])) | {w.split(".")[-1] for w in re.findall(r"[\w'.]+", goal)}
             mentioned = [d for w in sorted(words) for d in by_short.get(w, [])][:4]
             names = [n for n, _ in mentioned]
+            # the laws of the structures the goal's hypotheses are (`M : Monoid' α`): the axioms every
+            # proof about `M.mul` rewrites with, which similarity ranks below lemmas that share more words
+            names += [n for n in structure_laws(goal, laws) if n not in names]
             scores = index.scores(goal)
             # what the goal's definitions unfold to: after `simp [f]` the goal speaks of f's body, so the
             # lemmas about those symbols (`mem_append` once `flatten` unfolds to `append`) are needed too
@@ -136,6 +149,22 @@ class FileContext:
             return (names + ranked)[: self.k]
 
         return premises
+
+
+def structure_laws(goal: str, laws: dict[str, tuple[list[str], list[str]]]) -> list[str]:
+    """The laws of the structures that the goal's hypotheses are instances of, with their parents'."""
+    out: list[str] = []
+    todo = [m.group(1).split(".")[-1] for m in re.finditer(r"^[^⊢:\n]+ : @?([\w'.]+)", goal, re.M)]
+    seen: set[str] = set()
+    while todo:
+        s = todo.pop(0)
+        if s in seen or s not in laws:
+            continue
+        seen.add(s)
+        parents, own = laws[s]
+        out += [n for n in own if n not in out]
+        todo[:0] = parents  # a structure's parents' laws right after its own
+    return out
 
 
 def premise_provider(path: Path, k: int = 8) -> Callable[[str, str], Callable[[str], list[str]]]:

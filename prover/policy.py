@@ -330,6 +330,8 @@ class PortfolioPolicy:
                 in_target = set(re.findall(r"[\w'.]+", goals[0].target))
                 data = [n for names, ty in goals[0].hypotheses for n in names
                         if _IDENT.match(n) and _is_data_type(ty) and not n.startswith("inst")]
+                left_summands = {n for names, ty in goals[0].hypotheses if ty in ("Nat", "ℕ") for n in names
+                                 if re.search(rf"(?<![\w'.]){re.escape(n)} \+ ", goals[0].target)}
                 for i, n in enumerate(data):
                     bonus = 0.0 if n in in_target else -1.0
                     # a function with an accumulator (`exec env p s` runs `p` from stack `s`) needs its
@@ -338,6 +340,10 @@ class PortfolioPolicy:
                     later = [m for m in data[i + 1:] if m in in_target]
                     gen = f" generalizing {' '.join(later)}" if later and n in in_target else ""
                     cands.append((f"induction {n}{gen} <;> simp_all [{lemmas}]", _PRIOR["induction_simp"] + bonus))
+                    if n in left_summands:
+                        # induction on `m` in `f (m + n)` leaves `f (k + 1 + n)`, which `f`'s equations only
+                        # match once the successor is outside: `(k + n) + 1` (`Monoid'.pow_add`)
+                        cands.append((f"induction {n}{gen} <;> simp_all [{lemmas}, Nat.succ_add]", _PRIOR["induction_simp"] - 0.2))
                     if gen:
                         cands.append((f"induction {n} <;> simp_all [{lemmas}]", _PRIOR["induction_plain"]))
                     cands.append((f"cases {n} <;> simp_all [{lemmas}]", _PRIOR["cases_simp"] + bonus))

@@ -76,6 +76,18 @@ def test_portfolio_proposes_induction_on_nat_var():
     assert all(s <= 0 for s in scores)
 
 
+def test_portfolio_moves_the_successor_out_of_a_left_summand():
+    """Induction on `m` in `pow a (m + n)` leaves `pow a (k + 1 + n)`, which `pow`'s equations match only as
+    `(k + n) + 1`: the induction also gets `Nat.succ_add`, for a Nat variable on the left of a `+` only."""
+    p = PortfolioPolicy()
+    state = "α : Type\nM : Mon α\na : α\nm n : Nat\n⊢ M.pow a (m + n) = M.mul (M.pow a m) (M.pow a n)"
+    tactics = [t for t, _ in p.candidates(state, ["Mon.pow", "Mon.mul_assoc"])]
+    with_succ = [t for t in tactics if "Nat.succ_add" in t]
+    assert with_succ == ["induction m generalizing n <;> simp_all [Mon.pow, Mon.mul_assoc, Nat.succ_add]"], with_succ
+    tactics = [t for t, _ in p.candidates("m n : Nat\nf : Nat → Nat\n⊢ f (1 + m) = f (n * m)", ["f"])]
+    assert not [t for t in tactics if "Nat.succ_add" in t]
+
+
 def test_portfolio_exact_hypothesis_and_intro_fresh_names():
     p = PortfolioPolicy()
     (c1,) = p.generate(["h : p ∧ q\n⊢ p ∧ q"], 3)

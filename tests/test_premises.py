@@ -182,3 +182,51 @@ theorem target (M : Mon α) (e : α) (h : ∀ a, M.mul e a = a) : M.mul e M.one 
     mentions = [t for t in tactics if "one_unique" in t]
     assert sorted(mentions) == ["apply one_unique", "exact one_unique"], mentions
     assert any("mul_one'" in t and t.startswith("simp [") for t in tactics)
+
+
+ALGEBRA = """structure Mon (α : Type) where
+  mul : α → α → α
+  one : α
+  mul_assoc : ∀ a b c : α, mul (mul a b) c = mul a (mul b c)
+  one_mul : ∀ a : α, mul one a = a
+
+structure Grp (α : Type) extends Mon α where
+  inv : α → α
+  inv_mul : ∀ a : α, mul (inv a) a = one
+
+def Mon.pow (M : Mon α) (a : α) : Nat → α
+  | 0 => M.one
+  | n + 1 => M.mul a (M.pow a n)
+
+theorem Mon.pow_succ (M : Mon α) (a : α) (n : Nat) : M.pow a (n + 1) = M.mul a (M.pow a n) := rfl
+theorem Mon.pow_pow_pow (M : Mon α) (a : α) : M.pow a 0 = M.pow (M.pow a 0) 0 := rfl
+theorem Mon.pow_pow_mul (M : Mon α) (a : α) : M.mul (M.pow a 0) (M.pow a 0) = M.pow a 0 := M.one_mul _
+theorem Mon.pow_pow_one (M : Mon α) (a : α) : M.pow (M.pow a 0) 1 = M.mul (M.pow a 0) (M.pow (M.pow a 0) 0) := rfl
+
+theorem Mon.pow_add (M : Mon α) (a : α) (m n : Nat) : M.pow a (m + n) = M.mul (M.pow a m) (M.pow a n) := by
+  sorry
+theorem Grp.target (G : Grp α) (a : α) : G.mul (G.inv a) a = G.one := by
+  sorry
+theorem plain (n : Nat) : n + 0 = n := by
+  sorry
+"""
+
+
+def test_the_laws_of_the_goals_structures_come_right_after_its_definitions(tmp_path):
+    """`M : Mon α` in a goal brings Mon's laws right after the definitions the goal names, ahead of
+    lemmas that share more words with it; `G : Grp α` brings Grp's and its parent's; a goal with no
+    such hypothesis gets none forced to the front. Ranked by similarity alone, `mul_assoc` came after `pow_*` lemmas that
+    only look alike, and `pow_add` was not proved."""
+    from prover.context import premise_provider, structure_laws
+
+    f = tmp_path / "Alg.lean"
+    f.write_text(ALGEBRA)
+    provider = premise_provider(f, k=8)
+    text = f.read_text()
+    got = provider(text, "Mon.pow_add")("α : Type\nM : Mon α\na : α\nm n : Nat\n⊢ M.pow a (m + n) = M.mul (M.pow a m) (M.pow a n)")
+    assert got[:3] == ["Mon.pow", "Mon.mul_assoc", "Mon.one_mul"], got
+    got = provider(text, "Grp.target")("α : Type\nG : Grp α\na : α\n⊢ G.mul (G.inv a) a = G.one")
+    assert got[:3] == ["Grp.inv_mul", "Mon.mul_assoc", "Mon.one_mul"], got
+    laws = {"Grp": (["Mon"], ["Grp.inv_mul"]), "Mon": ([], ["Mon.mul_assoc"]), "Loop": (["Loop"], ["Loop.law"])}
+    assert structure_laws("G : Grp α\nH : Loop α\nM : Mon α\n⊢ True", laws) == ["Grp.inv_mul", "Mon.mul_assoc", "Loop.law"]
+    assert structure_laws("h : G = Grp\n⊢ Mon", laws) == [] and structure_laws("n : Nat\n⊢ n + 0 = n", laws) == []

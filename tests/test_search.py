@@ -289,3 +289,21 @@ def test_laws_of_a_structure_are_premises(tmp_path, lean_server):
     assert [r.proved for r in report.results] == [True, True], report.results
     assert "CMonoid.e_op" in "\n".join(report.results[0].proof), report.results[0].proof
     assert "Magma.op_comm" in "\n".join(report.results[1].proof), report.results[1].proof
+
+
+def test_one_expansion_proves_pow_add_with_the_monoids_laws(tmp_path, lean_server):
+    """`pow a (m + n) = pow a m * pow a n` by induction on `m`: it needs the monoid's laws in the simp
+    set (they come right after `pow`, `prover.context.structure_laws`) and `Nat.succ_add` to expose the
+    successor of `k + 1 + n`; one expansion of the portfolio does it (the bundled `Monoid'.pow_add` failed
+    in 3 s before)."""
+    from prover.context import premise_provider
+    from tests.test_premises import ALGEBRA
+
+    f = tmp_path / "Alg.lean"
+    f.write_text(ALGEBRA)
+    report = attack_file(f, ["Mon.pow_add"], PortfolioPolicy(), server=lean_server, write=False,
+                         search_config=SearchConfig(time_budget=120, max_expansions=1),
+                         premises_for_file=premise_provider(f))
+    (res,) = report.results
+    assert res.proved, res
+    assert "Nat.succ_add" in res.proof[0] and "Mon.mul_assoc" in res.proof[0], res.proof
