@@ -135,13 +135,7 @@ def file_errors(path: Path, text: str, config: LeanConfig | None = None, server:
     config = config or LeanConfig()
     header, body_start = document_header(text)
     doc = header + text[body_start:]
-    _, lean_path, mounts = project_context(path, config)
-    server = server or default_server(config)
-    w = server.acquire(lean_path, mounts, header)
-    try:
-        elab = w.elaborate(doc, config.init_timeout, header=header)
-    finally:
-        server.release(w)
+    elab = _elaborate_whole(path, doc, header, config, server)
     shift = doc.count("\n", 0, len(doc) - len(text) + body_start) - text.count("\n", 0, body_start)
     return [Diagnostic(type(d.start)(d.start.line - shift, d.start.character), type(d.end)(d.end.line - shift, d.end.character),
                        d.severity, d.message) for d in elab.diagnostics if d.is_error]
@@ -157,17 +151,11 @@ def loaded_file_errors(path: Path, text: str, config: LeanConfig | None = None,
     (column 0). If the loader itself fails, the text is checked as written (`file_errors`)."""
     config = config or LeanConfig()
     header, body_start = document_header(text)
-    helpers = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB + leanmeta.RPC_ELAB
+    helpers = _helpers(header)
     pieces = _prefix_pieces(text, body_start, len(text))
     doc = helpers + "".join(leanmeta.prefix_command(p) for _, p in pieces)
     first = helpers.count("\n")
-    _, lean_path, mounts = project_context(path, config)
-    server = server or default_server(config)
-    w = server.acquire(lean_path, mounts, header)
-    try:
-        elab = w.elaborate(doc, config.init_timeout, header=header)
-    finally:
-        server.release(w)
+    elab = _elaborate_whole(path, doc, header, config, server or default_server(config))
     errors: list[Diagnostic] = []
     for d in elab.diagnostics:
         if not (d.is_error or leanmeta.PREFIX_ERROR in d.message):
@@ -183,6 +171,22 @@ def loaded_file_errors(path: Path, text: str, config: LeanConfig | None = None,
             at = Position(line0 + line - 1, 0)
             errors.append(Diagnostic(at, at, 1, msg))
     return errors
+
+
+def _elaborate_whole(path: Path, doc: str, header: str, config: LeanConfig, server: LeanServer | None) -> Elaboration:
+    """Elaborate a whole document for the file at `path` in a pooled worker with that header."""
+    _, lean_path, mounts = project_context(path, config)
+    server = server or default_server(config)
+    w = server.acquire(lean_path, mounts, header)
+    try:
+        return w.elaborate(doc, config.init_timeout, header=header)
+    finally:
+        server.release(w)
+
+
+def _helpers(header: str) -> str:
+    """The header and what every Dojo document loads after it: the audit, the candidate runner, held states."""
+    return header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB + leanmeta.RPC_ELAB
 
 
 def _prefix_pieces(text: str, start: int, end: int) -> list[tuple[int, str]]:
@@ -354,7 +358,7 @@ class Dojo:
         (`leanmeta.TRY_ELAB`). With `scope`, a command just before the theorem saves the command state
         there, in which `_check_by_rpc` elaborates the finished theorem."""
         header, body_start = document_header(text)
-        helpers = header + leanmeta.AUDIT_ELAB + leanmeta.TRY_ELAB + leanmeta.RPC_ELAB
+        helpers = _helpers(header)
         runner_start = (header + leanmeta.AUDIT_ELAB).count("\n")
         runner_lines = range(runner_start, runner_start + leanmeta.TRY_ELAB.count("\n"))
         rpc_lines = range(runner_lines.stop, runner_lines.stop + leanmeta.RPC_ELAB.count("\n"))

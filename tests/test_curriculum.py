@@ -58,6 +58,15 @@ def make_project(root: Path) -> Path:
     return root
 
 
+def one_file_project(root: Path, theorems: str) -> Path:
+    """A package `Fix` with one module, `Fix.A`: `double`, then `theorems`."""
+    (root / "Fix").mkdir(parents=True)
+    (root / "lakefile.lean").write_text("import Lake\nopen Lake DSL\n\npackage fix where\n\nlean_lib Fix where\n  roots := #[`Fix.A]\n")
+    (root / "Fix" / "A.lean").write_text("module\n@[expose] public section\nnamespace Fix\n\ndef double (n : Nat) : Nat := n + n\n\n"
+                                        + textwrap.dedent(theorems) + "\nend Fix\nend\n")
+    return root
+
+
 def test_bad_config_and_project_errors(tmp_path):
     with pytest.raises(CurriculumConfigError, match="unknown setting.*valid settings are"):
         CurriculumConfig.from_dict({"roundz": 3})
@@ -147,25 +156,13 @@ def test_first_pass_then_the_full_budget_for_what_it_left(tmp_path, lean_server,
         return real(path, targets, policy, **kw)
 
     monkeypatch.setattr(manager, "attack_file", recording)
-    root = tmp_path / "proj"
-    (root / "Fix").mkdir(parents=True)
-    (root / "lakefile.lean").write_text("import Lake\nopen Lake DSL\n\npackage fix where\n\nlean_lib Fix where\n  roots := #[`Fix.A]\n")
-    (root / "Fix" / "A.lean").write_text(textwrap.dedent("""\
-        module
-        @[expose] public section
-        namespace Fix
-
-        def double (n : Nat) : Nat := n + n
-
+    root = one_file_project(tmp_path / "proj", """\
         theorem and_pair (p q : Prop) (hp : p) (hq : q) : p ∧ q := by
           sorry
 
         theorem quad (n : Nat) : double (double n) = 4 * n := by
           sorry
-
-        end Fix
-        end
-        """))
+        """)
     # 1 ms is less than one Lean step: the first pass can prove next to nothing, so the second has work
     cfg = CurriculumConfig(rounds=1, budget=30, first_pass_budget=0.001, max_expansions=20, learning=False,
                            forgetting_sample=0, out=str(tmp_path / "out"), device="cpu")
@@ -295,22 +292,10 @@ def test_forgetting_probe_searches_as_the_round_did(tmp_path, lean_server, monke
         return real(path, targets, policy, **kw)
 
     monkeypatch.setattr(manager, "attack_file", recording)
-    root = tmp_path / "proj"
-    (root / "Fix").mkdir(parents=True)
-    (root / "lakefile.lean").write_text("import Lake\nopen Lake DSL\n\npackage fix where\n\nlean_lib Fix where\n  roots := #[`Fix.A]\n")
-    (root / "Fix" / "A.lean").write_text(textwrap.dedent("""\
-        module
-        @[expose] public section
-        namespace Fix
-
-        def double (n : Nat) : Nat := n + n
-
+    root = one_file_project(tmp_path / "proj", """\
         theorem quad (n : Nat) : double (double n) = 4 * n := by
           sorry
-
-        end Fix
-        end
-        """))
+        """)
     cfg = CurriculumConfig(rounds=2, budget=30, max_expansions=20, train_steps=2, train_batch_size=2,
                            forgetting_sample=1, out=str(tmp_path / "out"), device="cpu")
     m = Manager(root, cfg, server=lean_server, log=lambda *_: None)
