@@ -161,15 +161,13 @@ def loaded_file_errors(path: Path, text: str, config: LeanConfig | None = None,
         if not (d.is_error or leanmeta.PREFIX_ERROR in d.message):
             continue
         i = d.start.line - first
-        if not 0 <= i < len(pieces):  # in the runner's definitions: the loader is not there to trust
+        found = leanmeta.parse_prefix_errors(d.message) if 0 <= i < len(pieces) else None
+        if found is None:
+            # an error in the runner's definitions, or the loader's own command failed (a Lean without
+            # them): the loader is not there to trust, so the text is checked as written
             return file_errors(path, text, config, server)
         line0 = text.count("\n", 0, pieces[i][0])
-        found = leanmeta.parse_prefix_errors(d.message)
-        if found is None:  # the loader's own command failed
-            errors.append(Diagnostic(Position(line0, 0), Position(line0, 0), 1, d.message))
-        for line, msg in found or ():
-            at = Position(line0 + line - 1, 0)
-            errors.append(Diagnostic(at, at, 1, msg))
+        errors += [Diagnostic(Position(line0 + line - 1, 0), Position(line0 + line - 1, 0), 1, msg) for line, msg in found]
     return errors
 
 

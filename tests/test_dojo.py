@@ -441,6 +441,19 @@ def test_the_loaded_file_check_finds_the_errors_the_check_as_written_finds(tmp_p
     assert loaded_file_errors(f, broken, server=lean_server) and file_errors(f, broken, server=lean_server)
 
 
+def test_without_the_prefix_loader_the_file_is_checked_as_written(tmp_path, lean_server, monkeypatch):
+    """A Lean in which the loader's command does not exist answers every piece with an error of its own,
+    not the loader's report: the check then elaborates the text as written instead of refusing a good file."""
+    from lean import leanmeta
+    from lean.dojo import file_errors, loaded_file_errors
+    f = tmp_path / "Geo.lean"
+    f.write_text(PREFIX_FILE)
+    monkeypatch.setattr(leanmeta, "PREFIX_SYNTAX", "#lean_agent_no_such_command")
+    assert loaded_file_errors(f, PREFIX_FILE, server=lean_server) == []
+    bad = PREFIX_FILE.replace("end Geo", "theorem bad : True := nope\nend Geo")
+    assert loaded_file_errors(f, bad, server=lean_server) == file_errors(f, bad, server=lean_server) != []
+
+
 RUNNER_THEOREM = ("theorem mixed (a b c : Nat) (h : a ≤ b) (xs : List Nat) (p : Prop) (hp : p) :\n"
                   "    (a + b + c = c + b + a ∧ xs ++ [] = xs) ∧ p := by\n  sorry\n")
 
