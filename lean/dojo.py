@@ -155,7 +155,7 @@ def loaded_file_errors(path: Path, text: str, config: LeanConfig | None = None,
     pieces = _prefix_pieces(text, body_start, len(text))
     doc = helpers + "".join(leanmeta.prefix_command(p) for _, p in pieces)
     first = helpers.count("\n")
-    elab = _elaborate_whole(path, doc, header, config, server or default_server(config))
+    elab = _elaborate_whole(path, doc, header, config, server)
     errors: list[Diagnostic] = []
     for d in elab.diagnostics:
         if not (d.is_error or leanmeta.PREFIX_ERROR in d.message):

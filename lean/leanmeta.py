@@ -719,24 +719,35 @@ def prefix_command(piece: str) -> str:
     return f"{PREFIX_SYNTAX} {lean_string(piece)}\n"
 
 
+def _framed_record(text: str, pos: int) -> tuple[list[str], str, int] | None:
+    """The record at `pos` of a report in which Lean prints `<fields> <length>` on a line, then exactly that
+    many characters: (the fields, the body, where the record ends), or None if either is cut short."""
+    nl = text.find("\n", pos)
+    if nl < 0:
+        return None
+    head = text[pos:nl].split(" ")
+    if not head[-1].isdigit():
+        return None
+    size = int(head[-1])
+    body = text[nl + 1:nl + 1 + size]
+    if len(body) != size:
+        return None
+    return head[:-1], body, nl + 1 + size
+
+
 def parse_prefix_errors(message: str) -> list[tuple[int, str]] | None:
     """The prefix loader's errors in one of its messages, as (1-based line in the piece, message); None
     when the message is not the loader's report."""
     out: list[tuple[int, str]] = []
     pos = 0
     while pos < len(message):
-        if not message.startswith(PREFIX_ERROR, pos):
+        record = _framed_record(message, pos)
+        if record is None:
             return None
-        nl = message.find("\n", pos)
-        head = message[pos + len(PREFIX_ERROR):nl].split(" ") if nl >= 0 else []
-        if len(head) != 2 or not all(h.isdigit() for h in head):
+        fields, body, pos = record
+        if len(fields) != 2 or fields[0] != PREFIX_ERROR.strip() or not fields[1].isdigit():
             return None
-        size = int(head[1])
-        body = message[nl + 1:nl + 1 + size]
-        if len(body) != size:
-            return None
-        out.append((int(head[0]), body))
-        pos = nl + 1 + size
+        out.append((int(fields[1]), body))
         while message[pos:pos + 1] == "\n":
             pos += 1
     return out or None
@@ -748,19 +759,13 @@ def parse_try(output: str, n: int) -> list[tuple[str, str]] | None:
     out: list[tuple[str, str]] = []
     pos = 0
     for i in range(n):
-        nl = output.find("\n", pos)
-        if nl < 0:
+        record = _framed_record(output, pos)
+        if record is None:
             return None
-        head = output[pos:nl].split(" ")
-        if len(head) != 4 or head[0] != "LA-TRY" or head[1] != str(i) or head[2] not in ("S", "F", "E") \
-                or not head[3].isdigit():
+        fields, body, pos = record
+        if len(fields) != 3 or fields[0] != "LA-TRY" or fields[1] != str(i) or fields[2] not in ("S", "F", "E"):
             return None
-        size = int(head[3])
-        body = output[nl + 1:nl + 1 + size]
-        if len(body) != size:
-            return None
-        out.append((head[2], body))
-        pos = nl + 1 + size
+        out.append((fields[2], body))
         if output[pos:pos + 1] == "\n":
             pos += 1
         elif pos != len(output):
